@@ -1,0 +1,1 @@
+"""The forms backend (complaints, evaluations, supervisory queue); built in its own issue."""

@@ -1,0 +1,1 @@
+"""Disclosure-site generator: content/*.yml → validated catalogue → mkdocs-material site."""

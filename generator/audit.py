@@ -1,0 +1,73 @@
+"""Warnings about valid content: late publication, expired notices, missing holiday data."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from generator.errors import Problem
+from generator.validate import Catalogue
+from generator.workdays import WorkCalendar
+
+LEDGER = "publication.json"
+
+
+def read_ledger(site: Path) -> dict[str, str]:
+    """Service code → `updated` date of the version the published site carries."""
+    try:
+        data = json.loads((site / LEDGER).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.get("services", {}).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _late(catalogue: Catalogue, today: date, ledger: dict[str, str], cal: WorkCalendar) -> list[Problem]:
+    """公开时限: a change must be public within N working days of its `updated` date."""
+    limit = catalogue.config.disclosure_days
+    problems = []
+    for service in catalogue.services:
+        if ledger.get(service.code) == service.updated.isoformat():
+            continue
+        if cal.between(service.updated, today) > limit:
+            deadline = cal.add(service.updated, limit)
+            doc = catalogue.sources[service.code]
+            message = (
+                f"「{service.name}」于 {service.updated} 更新，公开时限为 {limit} 个工作日"
+                f"（应于 {deadline} 前公开），至今未发布，请尽快发布"
+            )
+            problems.append(Problem(doc.path, doc.line_of(("updated",)), message, "warning"))
+    return problems
+
+
+def _expired(catalogue: Catalogue, today: date) -> list[Problem]:
+    """Expired notices are archived; the editor should know."""
+    problems = []
+    for notice in catalogue.notices:
+        if notice.valid_until and notice.valid_until < today:
+            doc = catalogue.sources[f"notice:{notice.id}"]
+            message = f"公告「{notice.title}」已于 {notice.valid_until} 到期，已移入历史公告"
+            problems.append(Problem(doc.path, doc.line_of(("valid_until",)), message, "warning"))
+    return problems
+
+
+def _holiday_gap(today: date, content: Path, cal: WorkCalendar) -> list[Problem]:
+    """Next year's holidays must be known before deadlines run into it."""
+    year = today.year + 1
+    if cal.covers(year):
+        return []
+    message = (
+        f"没有 {year} 年的节假日安排（日历库和 holidays.yml 都没有），"
+        f"{year} 年的工作日暂按周一至周五计算；国务院办公厅发布后请补充到 holidays.yml"
+    )
+    return [Problem(content / "holidays.yml", 1, message, "warning")]
+
+
+def audit(catalogue: Catalogue, today: date, content: Path, published_site: Path) -> list[Problem]:
+    """Every warning for a valid catalogue, sorted by file and line."""
+    cal = WorkCalendar(catalogue.holidays)
+    ledger = read_ledger(published_site)
+    found = _late(catalogue, today, ledger, cal)
+    found += _expired(catalogue, today)
+    found += _holiday_gap(today, content, cal)
+    return sorted(found)

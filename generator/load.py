@@ -1,0 +1,203 @@
+"""Stage 1 — load: read YAML safely, keeping the line of every key for error messages."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import charset_normalizer
+import yaml
+
+from generator.errors import Problem
+
+MAX_BYTES = 256 * 1024  # a service guide is a few KB; anything this big is a mistake or an attack
+SINGLE_FILES = (
+    "agency",
+    "offices",
+    "posts",
+    "promises",
+    "rules",
+    "complaint_channels",
+    "holidays",
+)
+FOLDERS = ("services", "notices")
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One parsed YAML file with the line of each key and list item."""
+
+    path: Path
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Loc) -> int:
+        """Line of the deepest known location along `loc` (the file's first line if none)."""
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return 1
+
+
+@dataclass
+class Content:
+    """Every document of a content folder, by kind, plus the problems met while loading."""
+
+    root: Path
+    singles: dict[str, Document] = field(default_factory=dict)
+    services: list[Document] = field(default_factory=list)
+    notices: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _decode(path: Path, raw: bytes) -> tuple[str | None, list[Problem]]:
+    """Decode UTF-8 (with or without BOM); otherwise name the encoding the bytes look like."""
+    try:
+        return raw.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        best = charset_normalizer.from_bytes(raw).best()
+        guess = best.encoding.upper().replace("_", "-") if best else "未知编码"
+        message = f"文件不是 UTF-8 编码（看起来是 {guess}），请用 UTF-8 另存后再提交"
+        return None, [Problem(path, line, message)]
+
+
+def _tabs(path: Path, text: str) -> list[Problem]:
+    """Report every line indented with a tab (YAML forbids them; its own error is cryptic)."""
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
+        if "\t" in indent and line.strip():
+            problems.append(Problem(path, number, "缩进中有制表符（Tab），请全部改用空格缩进"))
+    return problems
+
+
+def _syntax(path: Path, exc: yaml.YAMLError) -> Problem:
+    """Turn a YAML parser error into a located problem."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else 1
+    detail = getattr(exc, "problem", None) or str(exc)
+    return Problem(path, line, f"YAML 格式错误：{detail}（请检查缩进、冒号和引号）")
+
+
+def _anchors(path: Path, text: str) -> list[Problem]:
+    """Refuse anchors and aliases at the event level, so an alias bomb is never expanded."""
+    problems = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent):
+            problems.append(Problem(path, line, f"不允许使用 YAML 别名（*{event.anchor}），请直接写出内容"))
+        elif getattr(event, "anchor", None):
+            problems.append(Problem(path, line, f"不允许使用 YAML 锚点（&{event.anchor}），请直接写出内容"))
+    return problems
+
+
+class _Builder:
+    """Turns a composed node tree into plain data, recording lines and duplicate keys."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lines: dict[Loc, int] = {}
+        self.problems: list[Problem] = []
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        """Build the value of `node`, which sits at `loc`."""
+        self.lines.setdefault(loc, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, loc)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            self.problems.append(_syntax(self.path, exc))
+            return None
+
+    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                self.problems.append(Problem(self.path, line, "键必须是简单的文字"))
+                continue
+            key = self.constructor.construct_object(key_node)
+            if key in out:
+                first = self.lines[(*loc, key)]
+                message = f"键「{key}」重复（第 {first} 行已经写过），请删除或合并其中一处"
+                self.problems.append(Problem(self.path, line, message))
+                continue
+            self.lines[(*loc, key)] = line
+            out[key] = self.build(value_node, (*loc, key))
+            self.lines[(*loc, key)] = line  # the key's line, not its value's
+        return out
+
+
+def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
+    """Load one YAML file; return the document, or None and the reasons it was refused."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        limit = MAX_BYTES // 1024
+        return None, [Problem(path, 1, f"文件过大（{size // 1024} KB，上限 {limit} KB），请拆分或精简")]
+    text, problems = _decode(path, path.read_bytes())
+    if text is None:
+        return None, problems
+    problems = _tabs(path, text)
+    if problems:
+        return None, problems
+    try:
+        problems = _anchors(path, text)
+        if problems:
+            return None, problems
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        return None, [_syntax(path, exc)]
+    if node is None:
+        return None, [Problem(path, 1, "文件是空的")]
+    builder = _Builder(path)
+    data = builder.build(node, ())
+    return Document(path, data, builder.lines), builder.problems
+
+
+def _unknown(path: Path, known: list[str]) -> Problem:
+    """A file the generator does not know: probably a typo in its name."""
+    close = difflib.get_close_matches(path.stem, known, n=1)
+    hint = f"，是不是想写 {close[0]}.yml？" if close else f"；可用的文件名：{'、'.join(known)}"
+    if path.suffix == ".yaml":
+        hint = "，请改用 .yml 扩展名"
+    return Problem(path, 1, f"不认识的内容文件 {path.name}{hint}")
+
+
+def load_content(root: Path) -> Content:
+    """Load every file of a content folder; problems are collected, never raised."""
+    content = Content(root)
+    if not root.is_dir():
+        content.problems.append(Problem(root, 1, "内容目录不存在"))
+        return content
+    for name in SINGLE_FILES:
+        path = root / f"{name}.yml"
+        if not path.exists():
+            content.problems.append(Problem(path, 1, f"缺少必需的内容文件 {name}.yml"))
+            continue
+        doc, problems = load_file(path)
+        content.problems += problems
+        if doc is not None:
+            content.singles[name] = doc
+    for path in sorted(root.iterdir()):
+        if path.is_file() and path.suffix in (".yml", ".yaml") and path.stem not in SINGLE_FILES:
+            content.problems.append(_unknown(path, [*SINGLE_FILES]))
+    for folder in FOLDERS:
+        for path in sorted((root / folder).glob("*.y*ml")):
+            if path.suffix == ".yaml":
+                content.problems.append(_unknown(path, []))
+                continue
+            doc, problems = load_file(path)
+            content.problems += problems
+            if doc is not None:
+                getattr(content, folder).append(doc)
+    return content

@@ -1,0 +1,405 @@
+"""The content model: one schema per kind of YAML file, shared by the generator and forms_api."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+DEFAULT_HOURS = "周一至周五 9:00–12:00、13:30–17:00"
+
+
+def _no_html(value: str) -> str:
+    """Refuse raw HTML: the site escapes text, and editors must not smuggle markup in."""
+    found = HTML_TAG.search(value)
+    if found:
+        raise ValueError(f"不能包含 HTML 标签（发现 {found.group(0)}），请只写纯文本")
+    return value
+
+
+def _link(value: str) -> str:
+    """Accept only http(s) addresses or site-relative paths."""
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return value
+    if not parts.scheme and not parts.netloc and not value.startswith("//") and value:
+        return value
+    raise ValueError(f"链接「{value}」无效：只能是 http:// 或 https:// 开头的网址，或以 / 开头的站内路径")
+
+
+Text = Annotated[str, Field(min_length=1), AfterValidator(_no_html)]
+Link = Annotated[str, AfterValidator(_link)]
+Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+
+
+class Model(BaseModel):
+    """Base for every content kind: unknown keys are errors, text is stripped."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True, frozen=True
+    )
+
+
+# ---------------------------------------------------------------- agency.yml
+class Agency(Model):
+    """The bureau itself (agency.yml)."""
+
+    name: Text = Field(title="单位名称")
+    short_name: Text | None = Field(None, title="单位简称")
+    address: Text = Field(title="单位地址")
+    responsibilities: list[Text] = Field(min_length=1, title="单位职责权限")
+    supervisory_body: Text = Field(title="监督机关")
+    supervisory_phone: Text = Field(title="监督电话")
+    consultation_phone: Text = Field(title="咨询电话")
+    complaint_phone: Text = Field(title="投诉电话")
+    website: Link | None = Field(None, title="门户网站")
+
+
+# --------------------------------------------------------------- offices.yml
+class Window(Model):
+    """One numbered counter in an office."""
+
+    number: Code = Field(title="窗口号")
+    name: Text = Field(title="窗口名称")
+    scope: Text | None = Field(None, title="业务范围说明")
+
+
+class Office(Model):
+    """A county hall or a township/street 人社所."""
+
+    id: Slug = Field(title="办公场所标识")
+    name: Text = Field(title="名称")
+    kind: Literal["县级服务大厅", "乡镇人社所", "街道人社所"] = Field(title="类型")
+    address: Text = Field(title="地址")
+    directions: Text = Field(title="交通指引")
+    hours: Text = Field(DEFAULT_HOURS, title="办公时间")
+    open_on_holidays: bool = Field(False, title="法定节假日是否办公")
+    holiday_note: Text | None = Field(None, title="节假日说明")
+    phone: Text = Field(title="咨询电话")
+    windows: list[Window] = Field(min_length=1, title="窗口")
+
+    @model_validator(mode="after")
+    def _unique_windows(self) -> Office:
+        seen: set[str] = set()
+        for window in self.windows:
+            if window.number in seen:
+                raise ValueError(f"窗口号「{window.number}」在「{self.name}」中重复")
+            seen.add(window.number)
+        return self
+
+
+class Offices(Model):
+    """offices.yml: every place where services are handled."""
+
+    offices: list[Office] = Field(min_length=1, title="办公场所")
+
+
+# ----------------------------------------------------------------- posts.yml
+class Staff(Model):
+    """A staff member as shown on the public site: name and staff number only."""
+
+    number: Code = Field(title="工号")
+    name: Text = Field(max_length=20, title="姓名")
+
+
+class Post(Model):
+    """A post (岗位) with its duties and its A and B staff (AB角)."""
+
+    id: Slug = Field(title="岗位标识")
+    name: Text = Field(title="岗位名称")
+    office: Slug = Field(title="所在办公场所")
+    windows: list[Code] = Field(min_length=1, title="所在窗口")
+    duties: list[Text] = Field(min_length=1, title="岗位职责")
+    a: Code = Field(title="A角（工号）")
+    b: Code = Field(title="B角（工号）")
+
+    @model_validator(mode="after")
+    def _a_is_not_b(self) -> Post:
+        if self.a == self.b:
+            raise ValueError(f"岗位「{self.name}」的 A 角和 B 角不能是同一人（{self.a}）")
+        return self
+
+
+class Posts(Model):
+    """posts.yml: staff directory and posts."""
+
+    staff: list[Staff] = Field(min_length=1, title="工作人员")
+    posts: list[Post] = Field(min_length=1, title="岗位")
+
+
+# -------------------------------------------------------------- services/*.yml
+class Material(Model):
+    """One item of the materials list (申请材料)."""
+
+    name: Text = Field(title="材料名称")
+    required: bool = Field(True, title="是否必需")
+    condition: Text | None = Field(None, title="需要提供的情形")
+    form: Literal["原件", "复印件", "原件和复印件", "电子材料"] = Field(title="材料形式")
+    copies: int = Field(1, ge=0, le=99, title="份数")
+    source: Text = Field(title="来源渠道")
+    notes: Text | None = Field(None, title="备注")
+    blank_form: Link | None = Field(None, title="空白表格")
+    sample: Link | None = Field(None, title="填写样例")
+
+    @model_validator(mode="after")
+    def _condition_matches_required(self) -> Material:
+        if not self.required and not self.condition:
+            raise ValueError(f"材料「{self.name}」不是必需的，请用 condition 写明在什么情形下需要提供")
+        if self.required and self.condition:
+            raise ValueError(f"材料「{self.name}」写了 condition，请同时写 required: false")
+        return self
+
+
+class Step(Model):
+    """One step of the procedure (办理流程)."""
+
+    name: Text = Field(title="环节")
+    description: Text = Field(title="办理说明")
+
+
+class TimeLimit(Model):
+    """Statutory and promised time limits in working days (即办 = 0)."""
+
+    statutory: int = Field(ge=0, le=365, title="法定时限（工作日）")
+    promised: int = Field(ge=0, le=365, title="承诺时限（工作日）")
+    explanation: Text = Field(title="时限说明")
+
+    @model_validator(mode="after")
+    def _promised_within_statutory(self) -> TimeLimit:
+        if self.promised > self.statutory:
+            raise ValueError(
+                f"承诺时限（{self.promised} 个工作日）不能长于法定时限（{self.statutory} 个工作日）"
+            )
+        return self
+
+
+class Fee(Model):
+    """Fee standard and its basis; a free service says 不收费."""
+
+    standard: Text = Field(title="收费标准")
+    basis: Text = Field(title="收费依据")
+
+
+class Basis(Model):
+    """A policy basis: a law or document and its article."""
+
+    document: Text = Field(title="法规或文件名称")
+    article: Text | None = Field(None, title="条款")
+
+
+class Handling(Model):
+    """Where the service is handled: an office and some of its windows."""
+
+    office: Slug = Field(title="办理场所")
+    windows: list[Code] = Field(min_length=1, title="办理窗口")
+
+
+class Faq(Model):
+    """A frequently asked question."""
+
+    q: Text = Field(title="问题")
+    a: Text = Field(title="解答")
+
+
+class Service(Model):
+    """One service guide (办事指南), one file under services/."""
+
+    code: Code = Field(title="事项编码")
+    name: Text = Field(title="事项名称")
+    category: Slug = Field(title="事项类别")
+    kind: Literal["即办件", "承诺件"] = Field(title="办件类型")
+    audience: Text = Field(title="服务对象")
+    summary: Text | None = Field(None, title="事项简介")
+    conditions: list[Text] = Field(min_length=1, title="受理条件")
+    materials: list[Material] = Field(min_length=1, title="申请材料")
+    steps: list[Step] = Field(min_length=1, title="办理流程")
+    time_limit: TimeLimit = Field(title="办理时限")
+    visits: int = Field(ge=0, le=10, title="到现场次数")
+    fee: Fee = Field(title="收费")
+    basis: list[Basis] = Field(min_length=1, title="政策依据")
+    handling: list[Handling] = Field(min_length=1, title="办理地点和窗口")
+    online: Link | None = Field(None, title="网上办理")
+    phone: Text = Field(title="咨询电话")
+    complaint_phone: Text | None = Field(None, title="投诉电话")
+    faq: list[Faq] = Field(default_factory=list, title="常见问题")
+    updated: date = Field(title="更新日期")
+    change_note: Text = Field(title="变更说明")
+
+    @model_validator(mode="after")
+    def _kind_matches_limit(self) -> Service:
+        if self.kind == "即办件" and self.time_limit.promised != 0:
+            raise ValueError("即办件的承诺时限应为 0 个工作日；需要时间办理的请写 kind: 承诺件")
+        if self.kind == "承诺件" and self.time_limit.promised == 0:
+            raise ValueError("承诺件的承诺时限应大于 0；当场办结的请写 kind: 即办件")
+        return self
+
+
+# ------------------------------------------------- promises, rules, channels
+class Promise(Model):
+    """A service promise (服务承诺) and how it is supervised."""
+
+    title: Text = Field(title="承诺事项")
+    content: Text = Field(title="承诺内容")
+    supervision: Text = Field(title="监督方式")
+
+
+class Promises(Model):
+    """promises.yml."""
+
+    promises: list[Promise] = Field(min_length=1, title="服务承诺")
+
+
+RULE_IDS = (
+    "first-inquiry",
+    "one-time-notice",
+    "time-limit",
+    "ab-role",
+    "service-promise",
+    "badge",
+    "courtesy",
+    "complaints",
+    "disclosure",
+)
+
+
+class Rule(Model):
+    """A working rule (制度) as structured text."""
+
+    id: Literal[RULE_IDS] = Field(title="制度标识")  # type: ignore[valid-type]
+    name: Text = Field(title="制度名称")
+    summary: Text = Field(title="概述")
+    articles: list[Text] = Field(min_length=1, title="条文")
+
+
+class Rules(Model):
+    """rules.yml: every rule in RULE_IDS must be present exactly once."""
+
+    rules: list[Rule] = Field(min_length=1, title="工作制度")
+
+    @model_validator(mode="after")
+    def _all_rules_present(self) -> Rules:
+        ids = [rule.id for rule in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"制度重复：{'、'.join(dupes)}")
+        missing = [i for i in RULE_IDS if i not in ids]
+        if missing:
+            raise ValueError(f"缺少必须公开的制度：{'、'.join(missing)}")
+        return self
+
+
+class Channel(Model):
+    """A complaint channel: on site, phone, online form or letter."""
+
+    kind: Literal["现场", "电话", "网上", "信函"] = Field(title="渠道类型")
+    name: Text = Field(title="渠道名称")
+    detail: Text = Field(title="地址、电话或网址")
+    hours: Text | None = Field(None, title="受理时间")
+    link: Link | None = Field(None, title="链接")
+    notes: Text | None = Field(None, title="说明")
+
+
+class ComplaintCategory(Model):
+    """How one kind of complaint is handled."""
+
+    name: Literal["现场协调类", "立案处理类", "意见反映类"] = Field(title="投诉类别")
+    definition: Text = Field(title="适用情形")
+    handling: Text = Field(title="处理方式")
+    time_limit: Text = Field(title="处理时限")
+
+
+class Complaints(Model):
+    """complaint_channels.yml."""
+
+    channels: list[Channel] = Field(min_length=1, title="投诉渠道")
+    categories: list[ComplaintCategory] = Field(min_length=3, max_length=3, title="投诉分类处理")
+    scope_note: Text | None = Field(None, title="受理范围说明")
+
+
+# ------------------------------------------------------------- notices/*.yml
+class Notice(Model):
+    """A notice (通知公告), shown while in force, archived after."""
+
+    id: Slug = Field(title="公告标识")
+    title: Text = Field(title="标题")
+    published: date = Field(title="发布日期")
+    valid_from: date = Field(title="有效期起")
+    valid_until: date | None = Field(None, title="有效期止")
+    body: Text = Field(title="正文")
+
+    @model_validator(mode="after")
+    def _range(self) -> Notice:
+        if self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(
+                f"有效期止（{self.valid_until}）早于有效期起（{self.valid_from}）"
+            )
+        return self
+
+
+# -------------------------------------------------------------- holidays.yml
+class HolidayRange(Model):
+    """A public holiday as a date range."""
+
+    name: Text = Field(title="节日名称")
+    start: date = Field(title="放假起")
+    end: date = Field(title="放假止")
+
+    @model_validator(mode="after")
+    def _range(self) -> HolidayRange:
+        if self.end < self.start:
+            raise ValueError(f"「{self.name}」放假止（{self.end}）早于放假起（{self.start}）")
+        return self
+
+
+class HolidayYear(Model):
+    """One year's State Council arrangement."""
+
+    year: int = Field(ge=2000, le=2100, title="年份")
+    source: Text = Field(title="依据文件")
+    holidays: list[HolidayRange] = Field(min_length=1, title="放假安排")
+    workdays: list[date] = Field(default_factory=list, title="调休上班日")
+
+
+class Holidays(Model):
+    """holidays.yml: years the calendar library does not cover yet."""
+
+    years: list[HolidayYear] = Field(default_factory=list, title="年度安排")
+
+
+# ------------------------------------------------------------ site_config.yml
+class Category(Model):
+    """A service category, in display order."""
+
+    id: Slug = Field(title="类别标识")
+    name: Text = Field(title="类别名称")
+    description: Text | None = Field(None, title="类别说明")
+
+
+class FormLinks(Model):
+    """Addresses of the backend's citizen pages."""
+
+    complaint: Link = Field("/forms/complaint/", title="我要投诉")
+    evaluation: Link = Field("/forms/evaluation/", title="我要评价")
+    suggestion: Link = Field("/forms/suggestion/", title="意见建议")
+    tracking: Link = Field("/forms/track/", title="办件查询")
+
+
+class SiteConfig(Model):
+    """site_config.yml: site-wide settings."""
+
+    site_name: Text = Field(title="网站名称")
+    site_url: Link = Field(title="网站地址")
+    description: Text | None = Field(None, title="网站简介")
+    disclosure_days: int = Field(5, ge=1, le=60, title="公开时限（工作日）")
+    categories: list[Category] = Field(min_length=1, title="事项类别")
+    popular: list[Code] = Field(default_factory=list, title="常用事项")
+    forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
+    timezone: Text = Field("Asia/Shanghai", title="时区")
+    copyright: Text | None = Field(None, title="版权信息")

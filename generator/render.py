@@ -1,0 +1,160 @@
+"""Stage 4 — render: Jinja2 (autoescape on) turns the context into Markdown pages and mkdocs.yml."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import segno
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from generator import context as ctx
+from generator.validate import Catalogue
+
+TEMPLATES = Path(__file__).parent / "templates"
+THEME = Path(__file__).parent / "theme"
+# Characters Python-Markdown (with tables) treats as syntax; HTML specials are left to autoescape.
+MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+NAV: tuple[tuple[str, str], ...] = (
+    ("首页", "index.md"),
+    ("办事指南", "services/index.md"),
+    ("限时办结", "time-limits.md"),
+    ("服务承诺", "promises.md"),
+    ("窗口与人员", "windows.md"),
+    ("办公场所", "offices/index.md"),
+    ("工作制度", "rules.md"),
+    ("投诉渠道", "complaints.md"),
+    ("通知公告", "notices/index.md"),
+    ("政务公开", "disclosure.md"),
+    ("单位概况", "about.md"),
+    ("搜索", "search.md"),
+)
+
+
+def md_escape(value: str) -> str:
+    """Backslash-escape Markdown syntax so editors' text is always shown as text."""
+    return MD_SPECIAL.sub(r"\\\1", value)
+
+
+def _finalize(value: Any) -> Any:
+    """Every `{{ }}` is plain text on one line unless a filter said otherwise."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return md_escape(" ".join(value.split()))
+
+
+def _html(value: Any) -> Markup:
+    """For values inside raw HTML blocks, which Markdown leaves alone: HTML-escape only."""
+    return escape(str(value))
+
+
+def _para(value: str) -> Markup:
+    """Multi-line text as Markdown paragraphs, each escaped."""
+    blocks = [" ".join(b.split()) for b in re.split(r"\n\s*\n", value) if b.strip()]
+    return Markup("\n\n".join(str(escape(md_escape(b))) for b in blocks))
+
+
+def _url(value: str) -> Markup:
+    """A validated link made safe for a Markdown link target."""
+    return Markup(quote(value, safe=":/?#@!$&'*+,;=%-._~"))
+
+
+def _qr(value: str) -> Markup:
+    """An offline QR code of `value` as inline SVG."""
+    svg = segno.make(value, error="m").svg_inline(scale=2, border=2, omitsize=False)
+    return Markup(svg)
+
+
+def _environment() -> Environment:
+    """The Jinja environment: autoescape on, Markdown-escape on every expression."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(h=_html, para=_para, url=_url, qr=_qr, md=lambda v: Markup(escape(md_escape(str(v)))))
+    return env
+
+
+def mkdocs_config(catalogue: Catalogue) -> str:
+    """mkdocs.yml, dumped from data so no editor text can break its YAML."""
+    config = catalogue.config
+    data = {
+        "site_name": config.site_name,
+        "site_url": config.site_url,
+        "site_description": config.description or config.site_name,
+        "copyright": config.copyright or catalogue.agency.name,
+        "docs_dir": "docs",
+        "use_directory_urls": True,
+        "theme": {
+            "name": "material",
+            "custom_dir": "overrides",
+            "language": "zh",
+            "font": False,  # no request to a font CDN: the site must work on an intranet kiosk
+            "palette": {"primary": "red", "accent": "indigo"},
+            "features": ["navigation.top"],
+        },
+        "plugins": [],  # no lunr search: Pagefind Extended indexes the built site instead
+        "markdown_extensions": ["tables", "attr_list", "md_in_html", "admonition", {"toc": {"permalink": False}}],
+        "extra_css": ["assets/portal.css"],
+        "extra_javascript": ["assets/portal.js"],
+        "extra": {"generator": False, "forms": config.forms.model_dump()},
+        "nav": [{title: path} for title, path in NAV],
+        "validation": {
+            "nav": {"omitted_files": "ignore", "absolute_links": "ignore"},
+            "links": {"absolute_links": "ignore", "unrecognized_links": "warn", "anchors": "warn"},
+        },
+    }
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def render_site(catalogue: Catalogue, today: date) -> dict[str, str]:
+    """Every generated file of the build folder, keyed by its path relative to that folder."""
+    env = _environment()
+    site = ctx.build_context(catalogue, today)
+    env.globals.update(site)
+    pages: dict[str, str] = {"mkdocs.yml": mkdocs_config(catalogue)}
+
+    def page(target: str, template: str, **extra: Any) -> None:
+        pages[f"docs/{target}"] = env.get_template(template).render(**extra)
+
+    for name in ("index", "time-limits", "promises", "windows", "rules", "complaints", "disclosure"):
+        page(f"{name}.md", f"{name}.md.j2")
+    for name in ("about", "search"):
+        page(f"{name}.md", f"{name}.md.j2")
+    page("services/index.md", "catalogue.md.j2")
+    page("offices/index.md", "offices.md.j2")
+    page("notices/index.md", "notices.md.j2", archive=False)
+    page("notices/archive.md", "notices.md.j2", archive=True)
+    for category in catalogue.config.categories:
+        page(f"categories/{category.id}.md", "category.md.j2", category=category)
+    for office in catalogue.offices:
+        page(f"offices/{office.id}.md", "office.md.j2", office=office)
+    for notice in catalogue.notices:
+        page(f"notices/{notice.id}.md", "notice.md.j2", notice=notice)
+    service_template = env.get_template("service.md.j2")
+    for service in catalogue.services:
+        view = ctx.service_view(catalogue, service)
+        pages[f"docs/services/{service.code}.md"] = service_template.render(
+            v=view, s=service, jsonld=Markup(ctx.json_ld(catalogue, view))
+        )
+    pages["docs/catalogue.json"] = ctx.catalogue_json(catalogue, today)
+    return pages
+
+
+def theme_files() -> dict[str, bytes]:
+    """Static theme files copied verbatim: template overrides and assets."""
+    files = {}
+    for path in sorted(THEME.rglob("*")):
+        if path.is_file():
+            files[str(path.relative_to(THEME))] = path.read_bytes()
+    return files

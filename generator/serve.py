@@ -1,0 +1,101 @@
+"""Serving the built site locally, and the editors' preview that rebuilds on change."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import click
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from generator.errors import PortalError
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Static files with a quiet log and the right type for Pagefind's files."""
+
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".wasm": "application/wasm",
+        ".pf_meta": "application/octet-stream",
+    }
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        """Requests are not worth a line each; errors still are."""
+        if args and str(args[1] if len(args) > 1 else "").startswith(("4", "5")):
+            super().log_message(format, *args)
+
+
+def make_server(out: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server for the site folder (looked up per request, so swaps are seen)."""
+    if not (out / "index.html").exists():
+        raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
+    handler = functools.partial(_Handler, directory=str(out.resolve()))
+    try:
+        return ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise PortalError(f"无法在 {host}:{port} 提供服务：{exc.strerror}") from exc
+
+
+def serve_site(out: Path, host: str, port: int) -> None:
+    """Serve until Ctrl+C."""
+    server = make_server(out, host, port)
+    click.echo(f"网站已在 http://{host}:{port}/ 提供，按 Ctrl+C 停止。")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("已停止。")
+    finally:
+        server.server_close()
+
+
+class _Changes(FileSystemEventHandler):
+    """Sets a flag when a watched file changes."""
+
+    def __init__(self, flag: threading.Event, only: Path | None = None) -> None:
+        self.flag = flag
+        self.only = only  # watching a single file through its folder
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type not in ("created", "modified", "deleted", "moved"):
+            return
+        paths = {Path(str(event.src_path)).resolve(), Path(str(getattr(event, "dest_path", "") or event.src_path)).resolve()}
+        if self.only is None or self.only.resolve() in paths:
+            self.flag.set()
+
+
+def preview_site(
+    out: Path, host: str, port: int, watch: list[Path], rebuild: Callable[[], None], settle: float = 0.5
+) -> None:
+    """Build, serve, and rebuild (debounced) whenever a watched path changes."""
+    rebuild()
+    server = make_server(out, host, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    flag = threading.Event()
+    observer = Observer()
+    for path in watch:
+        if path.is_dir():
+            observer.schedule(_Changes(flag), str(path), recursive=True)
+        else:
+            observer.schedule(_Changes(flag, only=path), str(path.resolve().parent), recursive=False)
+    observer.start()
+    click.echo(f"预览：http://{host}:{port}/ ，修改 {'、'.join(map(str, watch))} 后自动重新生成，按 Ctrl+C 停止。")
+    try:
+        while True:
+            if flag.wait(timeout=1.0):
+                time.sleep(settle)  # editors save several files at once
+                flag.clear()
+                rebuild()
+    except KeyboardInterrupt:
+        click.echo("已停止预览。")
+    finally:
+        observer.stop()
+        server.shutdown()
+        server.server_close()

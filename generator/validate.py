@@ -1,0 +1,349 @@
+"""Stage 2 — validate: check every document against the model, collect all errors, then abort once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+from generator import model as m
+from generator.errors import ContentError, Problem
+from generator.load import Content, Document, Loc, load_file
+
+M = TypeVar("M", bound=BaseModel)
+SINGLE_MODELS: dict[str, type[BaseModel]] = {
+    "agency": m.Agency,
+    "offices": m.Offices,
+    "posts": m.Posts,
+    "promises": m.Promises,
+    "rules": m.Rules,
+    "complaint_channels": m.Complaints,
+    "holidays": m.Holidays,
+}
+PERSONAL_KEYS = {
+    "phone", "mobile", "tel", "telephone", "id", "id_number", "id_card", "idcard",
+    "电话", "手机", "手机号", "身份证", "身份证号",
+}  # fmt: skip
+PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8}|\d{17}[\dXx]|\d{15})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The validated content: what templates and forms_api see. Never half-valid."""
+
+    config: m.SiteConfig
+    agency: m.Agency
+    offices: tuple[m.Office, ...]
+    staff: tuple[m.Staff, ...]
+    posts: tuple[m.Post, ...]
+    services: tuple[m.Service, ...]
+    promises: tuple[m.Promise, ...]
+    rules: tuple[m.Rule, ...]
+    complaints: m.Complaints
+    notices: tuple[m.Notice, ...]
+    holidays: tuple[m.HolidayYear, ...]
+    sources: dict[str, Document] = field(default_factory=dict, compare=False)
+
+    def office(self, office_id: str) -> m.Office:
+        """The office with this id."""
+        return next(o for o in self.offices if o.id == office_id)
+
+    def staff_member(self, number: str) -> m.Staff:
+        """The staff member with this staff number."""
+        return next(s for s in self.staff if s.number == number)
+
+
+# ------------------------------------------------------------ error messages
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside list[...] / Optional[...] annotations, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found:
+            return found
+    return None
+
+
+def _walk(cls: type[BaseModel], loc: Loc) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """The model owning the last key of `loc`, and that key's field."""
+    owner: type[BaseModel] | None = cls
+    info: FieldInfo | None = None
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if owner is None or part not in owner.model_fields:
+            return owner, None
+        info = owner.model_fields[part]
+        if part == loc[-1]:
+            return owner, info
+        owner = _inner_model(info.annotation)
+    return owner, info
+
+
+def _suggest(key: str, owner: type[BaseModel] | None) -> str:
+    """A did-you-mean for an unknown key, by spelling or by the Chinese title."""
+    if owner is None:
+        return ""
+    names = list(owner.model_fields)
+    for name, info in owner.model_fields.items():
+        if info.title and key in (info.title, info.title.split("（")[0]):
+            return f"，是不是想写 {name}？"
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f"，是不是想写 {close[0]}？"
+    return f"；这里可以写的键有：{'、'.join(names)}"
+
+
+def _expected(ctx: dict[str, Any]) -> str:
+    """Pydantic's "'a' or 'b'" turned into 「a」、「b」."""
+    words = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+    return "、".join(f"「{w}」" for w in words) or str(ctx.get("expected", ""))
+
+
+def _message(error: dict[str, Any], cls: type[BaseModel]) -> str:
+    """A Chinese message for one pydantic error, naming the key and what it means."""
+    loc: Loc = tuple(error["loc"])
+    kind, ctx = error["type"], error.get("ctx", {})
+    keys = [p for p in loc if isinstance(p, str)]
+    key = keys[-1] if keys else ""
+    owner, info = _walk(cls, loc)
+    label = f"{key}（{info.title}）" if info and info.title else key
+    texts = {
+        "missing": f"缺少必填项 {label}",
+        "extra_forbidden": f"未知的键 {key}" + _suggest(str(key), owner),
+        "string_type": f"{label} 应为文字",
+        "string_too_short": f"{label} 不能为空",
+        "string_too_long": f"{label} 最多 {ctx.get('max_length')} 个字",
+        "too_short": f"{label} 至少要写 {ctx.get('min_length')} 项",
+        "too_long": f"{label} 最多写 {ctx.get('max_length')} 项",
+        "string_pattern_mismatch": f"{label} 格式不对：只能用字母、数字、连字符（标识须小写）",
+        "int_parsing": f"{label} 应为整数",
+        "int_type": f"{label} 应为整数",
+        "int_from_float": f"{label} 应为整数",
+        "greater_than_equal": f"{label} 不能小于 {ctx.get('ge')}",
+        "less_than_equal": f"{label} 不能大于 {ctx.get('le')}",
+        "bool_parsing": f"{label} 应为 true 或 false",
+        "bool_type": f"{label} 应为 true 或 false",
+        "date_from_datetime_parsing": f"{label} 日期应写成 2026-01-31 的形式",
+        "date_from_datetime_inexact": f"{label} 只写日期，不写时间",
+        "date_parsing": f"{label} 日期应写成 2026-01-31 的形式",
+        "date_type": f"{label} 日期应写成 2026-01-31 的形式",
+        "literal_error": f"{label} 应为以下之一：{_expected(ctx)}",
+        "list_type": f"{label} 应为列表（每项另起一行，以「- 」开头）",
+        "model_type": f"{label or '此处'} 应为「键: 值」形式的内容",
+        "dict_type": f"{label or '此处'} 应为「键: 值」形式的内容",
+        "model_attributes_type": f"{label or '此处'} 应为「键: 值」形式的内容",
+    }
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return texts.get(kind, f"{label}：{error['msg']}")
+
+
+def _problems(doc: Document, cls: type[BaseModel], exc: ValidationError) -> list[Problem]:
+    """Every pydantic error of one document as located problems."""
+    found = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        found.append(Problem(doc.path, doc.line_of(loc), _message(dict(error), cls)))
+    return found
+
+
+def parse(doc: Document, cls: type[M]) -> tuple[M | None, list[Problem]]:
+    """Validate one document against one model."""
+    try:
+        return cls.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, _problems(doc, cls, exc)
+
+
+# ----------------------------------------------------------------- privacy
+def _personal_data(doc: Document) -> tuple[list[Problem], set[Loc]]:
+    """Phone and ID numbers must never reach the public staff directory."""
+    problems: list[Problem] = []
+    locs: set[Loc] = set()
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for list_key in ("staff", "posts"):
+        items = data.get(list_key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            for key, value in (item if isinstance(item, dict) else {}).items():
+                loc = (list_key, i, key)
+                if str(key).lower() in PERSONAL_KEYS - {"id"} or (
+                    list_key == "staff" and str(key).lower() == "id"
+                ):
+                    locs.add(loc)
+                    message = f"工作人员信息不得包含电话号码或身份证号（键 {key}），公开网站只列姓名和工号"
+                    problems.append(Problem(doc.path, doc.line_of(loc), message))
+                elif isinstance(value, str | int) and PHONE_OR_ID.search(str(value)):
+                    message = "工作人员信息中出现了像电话号码或身份证号的数字，公开网站只列姓名和工号"
+                    problems.append(Problem(doc.path, doc.line_of(loc), message))
+    return problems, locs
+
+
+def _parse_posts(doc: Document) -> tuple[m.Posts | None, list[Problem]]:
+    """posts.yml, with personal data reported once and clearly rather than as unknown keys."""
+    personal, locs = _personal_data(doc)
+    try:
+        return (None if personal else m.Posts.model_validate(doc.data)), personal
+    except ValidationError as exc:
+        kept = [e for e in exc.errors(include_url=False) if tuple(e["loc"]) not in locs]
+        found = [Problem(doc.path, doc.line_of(tuple(e["loc"])), _message(dict(e), m.Posts)) for e in kept]
+        return None, personal + found
+
+
+# ------------------------------------------------------------ cross-checks
+def _duplicates(
+    items: Iterable[tuple[str, Document, Loc]], what: str
+) -> list[Problem]:
+    """Report every repeat of a value that must be unique."""
+    first: dict[str, tuple[Document, Loc]] = {}
+    problems = []
+    for value, doc, loc in items:
+        if value in first:
+            other, other_loc = first[value]
+            where = f"{other.path.name} 第 {other.line_of(other_loc)} 行"
+            problems.append(Problem(doc.path, doc.line_of(loc), f"{what}「{value}」重复（{where}已使用）"))
+        else:
+            first[value] = (doc, loc)
+    return problems
+
+
+def _service_refs(
+    service: m.Service, doc: Document, offices: dict[str, m.Office], categories: set[str]
+) -> list[Problem]:
+    """A service must name a known category, office and windows."""
+    problems = []
+    if categories and service.category not in categories:
+        message = f"事项类别「{service.category}」不存在；site_config.yml 中的类别有：{'、'.join(sorted(categories))}"
+        problems.append(Problem(doc.path, doc.line_of(("category",)), message))
+    for i, place in enumerate(service.handling):
+        office = offices.get(place.office)
+        if not offices:
+            break
+        if office is None:
+            message = f"办理场所「{place.office}」在 offices.yml 中不存在"
+            problems.append(Problem(doc.path, doc.line_of(("handling", i, "office")), message))
+            continue
+        numbers = {w.number for w in office.windows}
+        for j, number in enumerate(place.windows):
+            if number not in numbers:
+                message = f"「{office.name}」没有 {number} 号窗口"
+                problems.append(Problem(doc.path, doc.line_of(("handling", i, "windows", j)), message))
+    return problems
+
+
+def _post_refs(posts: m.Posts, doc: Document, offices: dict[str, m.Office]) -> list[Problem]:
+    """A post must sit at known windows and name known A and B staff."""
+    problems = _duplicates(((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号")
+    problems += _duplicates(((p.id, doc, ("posts", i, "id")) for i, p in enumerate(posts.posts)), "岗位标识")
+    numbers = {s.number for s in posts.staff}
+    for i, post in enumerate(posts.posts):
+        office = offices.get(post.office)
+        if offices and office is None:
+            problems.append(Problem(doc.path, doc.line_of(("posts", i, "office")), f"办公场所「{post.office}」在 offices.yml 中不存在"))
+        elif office is not None:
+            known = {w.number for w in office.windows}
+            for j, number in enumerate(post.windows):
+                if number not in known:
+                    problems.append(Problem(doc.path, doc.line_of(("posts", i, "windows", j)), f"「{office.name}」没有 {number} 号窗口"))
+        for role in ("a", "b"):
+            number = getattr(post, role)
+            if number not in numbers:
+                message = f"{role.upper()} 角工号「{number}」不在 staff 名单中"
+                problems.append(Problem(doc.path, doc.line_of(("posts", i, role)), message))
+    return problems
+
+
+def _service_order(config: m.SiteConfig) -> Any:
+    """Sort key: category order from site_config, then code."""
+    order = {c.id: i for i, c in enumerate(config.categories)}
+    return lambda s: (order.get(s.category, len(order)), s.code)
+
+
+def load_config(path: Path) -> tuple[m.SiteConfig | None, list[Problem]]:
+    """Load and validate site_config.yml."""
+    if not path.exists():
+        return None, [Problem(path, 1, "站点设置文件不存在")]
+    doc, problems = load_file(path)
+    if doc is None:
+        return None, problems
+    config, found = parse(doc, m.SiteConfig)
+    return config, problems + found
+
+
+def validate(content: Content, config_path: Path) -> Catalogue:
+    """Check everything; return the catalogue, or raise ContentError listing every problem."""
+    config, problems = load_config(config_path)
+    problems = content.problems + problems
+    parsed: dict[str, Any] = {}
+    for name, doc in content.singles.items():
+        if name == "posts":
+            value, found = _parse_posts(doc)
+        else:
+            value, found = parse(doc, SINGLE_MODELS[name])
+        parsed[name] = value
+        problems += found
+    offices_doc = content.singles.get("offices")
+    offices = {o.id: o for o in parsed["offices"].offices} if parsed.get("offices") else {}
+    if parsed.get("offices") and offices_doc:
+        items = ((o.id, offices_doc, ("offices", i, "id")) for i, o in enumerate(parsed["offices"].offices))
+        problems += _duplicates(items, "办公场所标识")
+    if parsed.get("posts"):
+        problems += _post_refs(parsed["posts"], content.singles["posts"], offices)
+
+    categories = {c.id for c in config.categories} if config else set()
+    services: list[tuple[m.Service, Document]] = []
+    for doc in content.services:
+        service, found = parse(doc, m.Service)
+        problems += found
+        if service is not None:
+            services.append((service, doc))
+            problems += _service_refs(service, doc, offices, categories)
+    problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
+
+    notices: list[tuple[m.Notice, Document]] = []
+    for doc in content.notices:
+        notice, found = parse(doc, m.Notice)
+        problems += found
+        if notice is not None:
+            notices.append((notice, doc))
+    problems += _duplicates(((n.id, d, ("id",)) for n, d in notices), "公告标识")
+
+    if config:
+        codes = {s.code for s, _ in services}
+        for i, code in enumerate(config.popular):
+            if services and code not in codes:
+                problems.append(Problem(config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在"))
+    if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
+        raise ContentError(sorted(set(problems)))
+
+    config = typing.cast(m.SiteConfig, config)
+    ordered = sorted(services, key=lambda pair: _service_order(config)(pair[0]))
+    return Catalogue(
+        config=config,
+        agency=parsed["agency"],
+        offices=tuple(parsed["offices"].offices),
+        staff=tuple(parsed["posts"].staff),
+        posts=tuple(parsed["posts"].posts),
+        services=tuple(s for s, _ in ordered),
+        promises=tuple(parsed["promises"].promises),
+        rules=tuple(parsed["rules"].rules),
+        complaints=parsed["complaint_channels"],
+        notices=tuple(sorted((n for n, _ in notices), key=lambda n: (n.published, n.id), reverse=True)),
+        holidays=tuple(parsed["holidays"].years),
+        sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}},
+    )
+
+
+def _config_line(path: Path, loc: Loc) -> int:
+    """Line of a key in site_config.yml (re-read: it is small)."""
+    doc, _ = load_file(path)
+    return doc.line_of(loc) if doc else 1
+

@@ -10,17 +10,19 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
+# YAML folds lines with a space, which is wrong between Chinese characters.
+CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]*\n?[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 DEFAULT_HOURS = "周一至周五 9:00–12:00、13:30–17:00"
 
 
-def _no_html(value: str) -> str:
-    """Refuse raw HTML: the site escapes text, and editors must not smuggle markup in."""
+def _plain_text(value: str) -> str:
+    """Refuse raw HTML (editors must not smuggle markup in); drop folding spaces inside Chinese."""
     found = HTML_TAG.search(value)
     if found:
         raise ValueError(f"不能包含 HTML 标签（发现 {found.group(0)}），请只写纯文本")
-    return value
+    return CJK_GAP.sub("", value)
 
 
 def _link(value: str) -> str:
@@ -33,7 +35,7 @@ def _link(value: str) -> str:
     raise ValueError(f"链接「{value}」无效：只能是 http:// 或 https:// 开头的网址，或以 / 开头的站内路径")
 
 
-Text = Annotated[str, Field(min_length=1), AfterValidator(_no_html)]
+Text = Annotated[str, Field(min_length=1), AfterValidator(_plain_text)]
 Link = Annotated[str, AfterValidator(_link)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]

@@ -317,9 +317,12 @@ def validate(content: Content, config_path: Path) -> Catalogue:
     problems += _duplicates(((n.id, d, ("id",)) for n, d in notices), "公告标识")
 
     if config:
-        codes = {s.code for s, _ in services}
+        # Codes of files that failed to parse still count: one mistake should give one message.
+        codes = {s.code for s, _ in services} | {
+            str(d.data.get("code")) for d in content.services if isinstance(d.data, dict)
+        }
         for i, code in enumerate(config.popular):
-            if services and code not in codes:
+            if code not in codes:
                 problems.append(Problem(config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在"))
     if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))

@@ -13,13 +13,13 @@ from generator.workdays import WorkCalendar
 LEDGER = "publication.json"
 
 
-def read_ledger(site: Path) -> dict[str, str]:
-    """Service code → `updated` date of the version the published site carries."""
+def read_ledger(site: Path) -> dict[str, str] | None:
+    """Service code → `updated` date of the version the published site carries; None if never published."""
     try:
         data = json.loads((site / LEDGER).read_text(encoding="utf-8"))
         return {str(k): str(v) for k, v in data.get("services", {}).items()}
     except (OSError, ValueError, AttributeError):
-        return {}
+        return None
 
 
 def _late(catalogue: Catalogue, today: date, ledger: dict[str, str], cal: WorkCalendar) -> list[Problem]:
@@ -67,7 +67,12 @@ def audit(catalogue: Catalogue, today: date, content: Path, published_site: Path
     """Every warning for a valid catalogue, sorted by file and line."""
     cal = WorkCalendar(catalogue.holidays)
     ledger = read_ledger(published_site)
-    found = _late(catalogue, today, ledger, cal)
+    if ledger is None:
+        # Nothing published yet: one line, not one per service.
+        message = f"没有找到已发布网站的发布记录（{published_site / LEDGER}），首次发布后开始核对公开时限"
+        found = [Problem(content, 1, message, "warning")]
+    else:
+        found = _late(catalogue, today, ledger, cal)
     found += _expired(catalogue, today)
     found += _holiday_gap(today, content, cal)
     return sorted(found)

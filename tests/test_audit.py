@@ -13,14 +13,17 @@ from tests.conftest import line_of
 SVC = "content/services/jy-shiye-dengji.yml"
 
 
-def _warnings(project: Path, today: date) -> list[str]:
+def _warnings(project: Path, today: date, ledger: dict[str, str] | None = None) -> list[str]:
+    (project / "site").mkdir(exist_ok=True)
+    data = {"services": ledger if ledger is not None else {}}
+    (project / "site/publication.json").write_text(json.dumps(data), encoding="utf-8")
     result = pipeline.check(project / "content", project / "site_config.yml", today, project / "site")
     assert result.errors == []
     return [p.format(project) for p in result.warnings]
 
 
 def _late(warnings: list[str]) -> list[str]:
-    return [w for w in warnings if "公开时限" in w]
+    return [w for w in warnings if "至今未发布" in w]
 
 
 def test_change_older_than_the_limit_and_unpublished_is_warned(project: Path) -> None:
@@ -36,13 +39,16 @@ def test_change_older_than_the_limit_and_unpublished_is_warned(project: Path) ->
 
 
 def test_published_version_is_not_warned(project: Path, edit: Callable[..., Path]) -> None:
-    site = project / "site"
-    site.mkdir()
-    ledger = {"services": {"JY-001": "2026-11-02"}}
-    (site / "publication.json").write_text(json.dumps(ledger), encoding="utf-8")
-    assert not any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23))))
+    ledger = {"JY-001": "2026-11-02"}
+    assert not any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23), ledger)))
     edit(SVC, "updated: 2026-11-02", "updated: 2026-11-03")  # a newer, unpublished change
-    assert any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23))))
+    assert any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23), ledger)))
+
+
+def test_never_published_site_gives_one_warning(project: Path) -> None:
+    result = pipeline.check(project / "content", project / "site_config.yml", date(2026, 11, 23), project / "none")
+    notes = [p.message for p in result.warnings if "发布记录" in p.message]
+    assert len(notes) == 1 and not _late([p.message for p in result.warnings])
 
 
 def test_expired_notice_is_warned(project: Path) -> None:

@@ -1,0 +1,112 @@
+"""The whole build: pages produced, offline and sub-path safe, and atomic on failure."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from generator import mkdocs_build, pipeline
+from generator.errors import BuildError, ContentError
+from generator.validate import Catalogue
+from tests.conftest import TODAY
+
+ASSET_REF = re.compile(r'<(?:script|img|iframe|source)[^>]*\ssrc="([^"]+)"|<link(?![^>]*rel="canonical")[^>]*\shref="([^"]+)"')
+
+
+def _html_files(site: Path) -> list[Path]:
+    """Pages served at their own path (404.html is served anywhere, so it must use absolute paths)."""
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
+
+
+def test_every_page_is_built(built_site: Path, catalogue: Catalogue) -> None:
+    for page in ("index.html", "services/index.html", "time-limits/index.html", "promises/index.html",
+                 "windows/index.html", "rules/index.html", "complaints/index.html", "notices/index.html",
+                 "notices/archive/index.html", "disclosure/index.html", "about/index.html",
+                 "search/index.html", "offices/county-hall/index.html", "categories/jiuye/index.html"):  # fmt: skip
+        assert (built_site / page).is_file(), page
+    for service in catalogue.services:
+        assert (built_site / f"services/{service.code}/index.html").is_file()
+    assert (built_site / "pagefind/pagefind-ui.js").is_file()
+    assert any((built_site / "pagefind").glob("pagefind.zh*.pf_meta"))  # Chinese index
+
+
+def test_open_data_and_ledger(built_site: Path, catalogue: Catalogue) -> None:
+    data = json.loads((built_site / "catalogue.json").read_text(encoding="utf-8"))
+    assert len(data["services"]) == len(catalogue.services)
+    ledger = json.loads((built_site / "publication.json").read_text(encoding="utf-8"))
+    assert ledger["published"] == TODAY.isoformat()
+    assert ledger["services"]["JY-001"] == "2026-11-02"
+
+
+def test_no_third_party_requests(built_site: Path) -> None:
+    for path in _html_files(built_site):
+        for match in ASSET_REF.finditer(path.read_text(encoding="utf-8")):
+            ref = match.group(1) or match.group(2)
+            assert not re.match(r"(https?:)?//", ref), f"{path}: {ref}"
+    for css in built_site.rglob("*.css"):
+        assert "fonts.googleapis" not in css.read_text(encoding="utf-8"), css
+
+
+def test_assets_are_relative_for_sub_path_hosting(built_site: Path) -> None:
+    for path in _html_files(built_site):
+        for match in ASSET_REF.finditer(path.read_text(encoding="utf-8")):
+            ref = match.group(1) or match.group(2)
+            assert not ref.startswith("/"), f"{path}: {ref}"
+
+
+def test_pages_are_indexed_but_chrome_is_not(built_site: Path) -> None:
+    html = (built_site / "services/JY-001/index.html").read_text(encoding="utf-8")
+    assert "data-pagefind-body" in html
+    assert 'data-pagefind-ignore="all"' in html  # the printable sheet repeats the page
+    assert 'lang="zh"' in html
+
+
+def test_failed_check_leaves_published_site_untouched(project: Path, edit: Callable[..., Path]) -> None:
+    out = project / "site"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    before = (out / "services/JY-001/index.html").read_bytes()
+    edit("content/services/jy-shiye-dengji.yml", "kind: 即办件", "kind: 急办件")
+    with pytest.raises(ContentError):
+        pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    assert (out / "services/JY-001/index.html").read_bytes() == before
+    assert [p.name for p in project.iterdir() if "staging" in p.name] == []
+
+
+def test_failed_build_step_leaves_published_site_untouched(
+    project: Path, edit: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = project / "site"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    edit("content/services/jy-shiye-dengji.yml", "name: 失业登记", "name: 失业登记（新）")
+
+    def broken(site: Path) -> None:
+        raise BuildError("搜索索引生成失败：测试")
+
+    monkeypatch.setattr(pipeline, "run_pagefind", broken)
+    with pytest.raises(BuildError):
+        pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    html = (out / "services/JY-001/index.html").read_text(encoding="utf-8")
+    assert "失业登记（新）" not in html and "失业登记" in html
+    assert [p.name for p in project.iterdir() if p.name.startswith(".")] == []
+
+
+def test_successful_rebuild_replaces_the_site(project: Path, edit: Callable[..., Path]) -> None:
+    out = project / "site"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    (out / "stale.html").write_text("old", encoding="utf-8")
+    edit("content/services/jy-shiye-dengji.yml", "name: 失业登记", "name: 失业登记（新）")
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    assert "失业登记（新）" in (out / "services/JY-001/index.html").read_text(encoding="utf-8")
+    assert not (out / "stale.html").exists()
+
+
+def test_mkdocs_warning_is_a_build_error(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/index.md").write_text("[坏链接](missing.md)\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\nplugins: []\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="missing.md"):
+        mkdocs_build.run_mkdocs(tmp_path, tmp_path / "out")

@@ -8,22 +8,31 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+import yaml
 
 from generator import pipeline
 from generator.errors import ContentError, PortalError, Problem
 from generator.serve import preview_site, serve_site
 
-TZ = ZoneInfo("Asia/Shanghai")
+DEFAULT_TZ = "Asia/Shanghai"
 
 
-def _today(value: str | None) -> date:
-    """The build date: --today for reproducible builds, else today in China."""
+def _today(value: str | None, config: Path) -> date:
+    """The build date: --today for reproducible builds, else today in the site's time zone."""
     if value:
-        return date.fromisoformat(value)
-    return datetime.now(TZ).date()
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise click.BadParameter("日期应写成 2026-01-31 的形式", param_hint="--today") from None
+    try:
+        zone = str((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("timezone", DEFAULT_TZ))
+        tz = ZoneInfo(zone)
+    except (OSError, ValueError, AttributeError, yaml.YAMLError, ZoneInfoNotFoundError):
+        tz = ZoneInfo(DEFAULT_TZ)  # the checker reports a bad config; the date must not fail first
+    return datetime.now(tz).date()
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -71,11 +80,13 @@ def main() -> None:
 
 @main.command()
 @_paths
-@click.option("--out", default="site", type=click.Path(path_type=Path), show_default=True, help="已发布网站目录")
+@click.option(
+    "--out", default="site", type=click.Path(path_type=Path), show_default=True, help="已发布网站目录"
+)
 @_guarded
 def check(content: Path, config: Path, today: str | None, out: Path) -> None:
     """检查内容：列出全部错误和警告（有错误时退出码为 1）。"""
-    result = pipeline.check(content, config, _today(today), out)
+    result = pipeline.check(content, config, _today(today, config), out)
     _print_problems(result.errors + result.warnings)
     if result.errors:
         click.echo(f"发现 {len(result.errors)} 处错误、{len(result.warnings)} 条警告。", err=True)
@@ -91,9 +102,11 @@ def check(content: Path, config: Path, today: str | None, out: Path) -> None:
 @_guarded
 def build(content: Path, config: Path, today: str | None, out: Path, keep_markdown: Path | None) -> None:
     """先检查，再生成网站；失败时原网站保持不变。"""
-    report = pipeline.build(content, config, out, _today(today), keep_markdown)
+    report = pipeline.build(content, config, out, _today(today, config), keep_markdown)
     _print_problems(report.warnings)
-    click.echo(f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。")
+    click.echo(
+        f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。"
+    )
 
 
 @main.command()
@@ -117,7 +130,7 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
 
     def rebuild() -> None:
         try:
-            report = pipeline.build(content, config, out, _today(today))
+            report = pipeline.build(content, config, out, _today(today, config))
         except ContentError as exc:
             _print_problems(exc.problems)
             click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站。", err=True)

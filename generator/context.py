@@ -122,7 +122,11 @@ def json_ld(catalogue: Catalogue, view: ServiceView) -> str:
                 "@type": "ServiceChannel",
                 "name": place.office.name,
                 "servicePhone": {"@type": "ContactPoint", "telephone": service.phone},
-                "serviceLocation": {"@type": "Place", "name": place.office.name, "address": place.office.address},
+                "serviceLocation": {
+                    "@type": "Place",
+                    "name": place.office.name,
+                    "address": place.office.address,
+                },
                 "hoursAvailable": place.office.hours,
             }
             for place in view.places
@@ -137,7 +141,12 @@ def json_ld(catalogue: Catalogue, view: ServiceView) -> str:
 def _post_views(catalogue: Catalogue) -> list[PostView]:
     """Posts with their A and B staff."""
     return [
-        PostView(post, catalogue.office(post.office), catalogue.staff_member(post.a), catalogue.staff_member(post.b))
+        PostView(
+            post,
+            catalogue.office(post.office),
+            catalogue.staff_member(post.a),
+            catalogue.staff_member(post.b),
+        )
         for post in catalogue.posts
     ]
 
@@ -158,7 +167,11 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
     for service in catalogue.services:
         by_category[service.category].append(service)
     by_code = {s.code: s for s in catalogue.services}
-    current = [n for n in catalogue.notices if n.valid_from <= today and not (n.valid_until and n.valid_until < today)]
+    current = [
+        n
+        for n in catalogue.notices
+        if n.valid_from <= today and not (n.valid_until and n.valid_until < today)
+    ]
     upcoming = [n for n in catalogue.notices if n.valid_from > today]
     archived = [n for n in catalogue.notices if n.valid_until and n.valid_until < today]
     return {
@@ -177,7 +190,10 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "notices_current": current + upcoming,
         "notices_archived": archived,
         "disclosure_items": [label for label, _ in DISCLOSURE_ITEMS + EXTRA_ITEMS],
-        "matrix": [(s, _disclosed(s, s.complaint_phone or catalogue.agency.complaint_phone)) for s in catalogue.services],
+        "matrix": [
+            (s, _disclosed(s, s.complaint_phone or catalogue.agency.complaint_phone))
+            for s in catalogue.services
+        ],
         "forms": catalogue.config.forms,
         "today": today,
     }
@@ -191,4 +207,4 @@ def catalogue_json(catalogue: Catalogue, today: date) -> str:
         "offices": [o.model_dump(mode="json") for o in catalogue.offices],
         "services": [s.model_dump(mode="json") for s in catalogue.services],
     }
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -19,11 +19,8 @@ class Problem:
     def format(self, base: Path | None = None) -> str:
         """Render as `path:line: message`, the form editors and editors' tools read."""
         shown = self.path
-        if base is not None:
-            try:
-                shown = self.path.resolve().relative_to(base.resolve())
-            except ValueError:
-                pass
+        if base is not None and self.path.resolve().is_relative_to(base.resolve()):
+            shown = self.path.resolve().relative_to(base.resolve())
         prefix = "警告：" if self.severity == "warning" else ""
         return f"{shown}:{self.line}: {prefix}{self.message}"
 

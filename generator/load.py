@@ -25,6 +25,8 @@ SINGLE_FILES = (
 )
 FOLDERS = ("services", "notices")
 Loc = tuple[str | int, ...]
+# libyaml when PyYAML was built with it: ten times faster, same safe semantics.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -88,7 +90,7 @@ def _syntax(path: Path, exc: yaml.YAMLError) -> Problem:
 def _anchors(path: Path, text: str) -> list[Problem]:
     """Refuse anchors and aliases at the event level, so an alias bomb is never expanded."""
     problems = []
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=SafeLoader):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
             problems.append(Problem(path, line, f"不允许使用 YAML 别名（*{event.anchor}），请直接写出内容"))
@@ -114,7 +116,11 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
         try:
-            return self.constructor.construct_object(node, deep=True)
+            # The constructor table directly: construct_object's bookkeeping costs more than the value.
+            make = self.constructor.yaml_constructors.get(node.tag)
+            if make is None:
+                return self.constructor.construct_object(node, deep=True)  # raises for unknown tags
+            return make(self.constructor, node)
         except yaml.YAMLError as exc:
             self.problems.append(_syntax(self.path, exc))
             return None
@@ -154,7 +160,7 @@ def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
         problems = _anchors(path, text)
         if problems:
             return None, problems
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
         return None, [_syntax(path, exc)]
     if node is None:

@@ -6,12 +6,14 @@ import re
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
 # YAML folds lines with a space, which is wrong between Chinese characters.
-CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]*\n?[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]*\n?[ \t]+(?=[{CJK}])")
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 DEFAULT_HOURS = "周一至周五 9:00–12:00、13:30–17:00"
@@ -33,6 +35,22 @@ def _link(value: str) -> str:
     if not parts.scheme and not parts.netloc and not value.startswith("//") and value:
         return value
     raise ValueError(f"链接「{value}」无效：只能是 http:// 或 https:// 开头的网址，或以 / 开头的站内路径")
+
+
+def _absolute(value: str) -> str:
+    """The public address must be absolute: QR codes and canonical links carry it."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"网站地址「{value}」须以 http:// 或 https:// 开头，并以 / 结尾")
+    return value if value.endswith("/") else value + "/"
+
+
+def _zone(value: str) -> str:
+    """An IANA time zone name such as Asia/Shanghai."""
+    try:
+        ZoneInfo(value)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"时区「{value}」不存在，请写 Asia/Shanghai 这样的时区名") from None
+    return value
 
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_plain_text)]
@@ -324,6 +342,16 @@ class Complaints(Model):
     categories: list[ComplaintCategory] = Field(min_length=3, max_length=3, title="投诉分类处理")
     scope_note: Text | None = Field(None, title="受理范围说明")
 
+    @model_validator(mode="after")
+    def _one_of_each(self) -> Complaints:
+        names = [c.name for c in self.categories]
+        missing = [n for n in ("现场协调类", "立案处理类", "意见反映类") if n not in names]
+        if missing:
+            raise ValueError(
+                f"投诉分类处理须各写一次现场协调类、立案处理类、意见反映类，缺少：{'、'.join(missing)}"
+            )
+        return self
+
 
 # ------------------------------------------------------------- notices/*.yml
 class Notice(Model):
@@ -339,9 +367,7 @@ class Notice(Model):
     @model_validator(mode="after")
     def _range(self) -> Notice:
         if self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError(
-                f"有效期止（{self.valid_until}）早于有效期起（{self.valid_from}）"
-            )
+            raise ValueError(f"有效期止（{self.valid_until}）早于有效期起（{self.valid_from}）")
         return self
 
 
@@ -397,11 +423,11 @@ class SiteConfig(Model):
     """site_config.yml: site-wide settings."""
 
     site_name: Text = Field(title="网站名称")
-    site_url: Link = Field(title="网站地址")
+    site_url: Annotated[Link, AfterValidator(_absolute)] = Field(title="网站地址")
     description: Text | None = Field(None, title="网站简介")
     disclosure_days: int = Field(5, ge=1, le=60, title="公开时限（工作日）")
     categories: list[Category] = Field(min_length=1, title="事项类别")
     popular: list[Code] = Field(default_factory=list, title="常用事项")
     forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
-    timezone: Text = Field("Asia/Shanghai", title="时区")
+    timezone: Annotated[Text, AfterValidator(_zone)] = Field("Asia/Shanghai", title="时区")
     copyright: Text | None = Field(None, title="版权信息")

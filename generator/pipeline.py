@@ -45,8 +45,11 @@ def check(content: Path, config: Path, today: date, published: Path) -> CheckRes
 
 def _ledger(catalogue: Catalogue, today: date) -> str:
     """publication.json: which version of each service the published site carries."""
-    data = {"published": today.isoformat(), "services": {s.code: s.updated.isoformat() for s in catalogue.services}}
-    return json.dumps(data, ensure_ascii=False, indent=1)
+    data = {
+        "published": today.isoformat(),
+        "services": {s.code: s.updated.isoformat() for s in catalogue.services},
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path | None = None) -> int:
@@ -68,7 +71,9 @@ def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path
     return sum(1 for name in files if name.endswith(".md"))
 
 
-def build(content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None) -> BuildReport:
+def build(
+    content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None
+) -> BuildReport:
     """Check, then build; raises ContentError (with every problem) or BuildError."""
     started = time.perf_counter()
     result = check(content, config, today, out)

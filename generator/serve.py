@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -16,10 +17,10 @@ from watchdog.observers import Observer
 from generator.errors import PortalError
 
 
-class _Handler(SimpleHTTPRequestHandler):
+class SiteHandler(SimpleHTTPRequestHandler):
     """Static files with a quiet log and the right type for Pagefind's files."""
 
-    extensions_map = {
+    extensions_map: ClassVar[dict[str, str]] = {
         **SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
         ".json": "application/json",
@@ -27,7 +28,7 @@ class _Handler(SimpleHTTPRequestHandler):
         ".pf_meta": "application/octet-stream",
     }
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         """Requests are not worth a line each; errors still are."""
         if args and str(args[1] if len(args) > 1 else "").startswith(("4", "5")):
             super().log_message(format, *args)
@@ -37,7 +38,7 @@ def make_server(out: Path, host: str, port: int) -> ThreadingHTTPServer:
     """An HTTP server for the site folder (looked up per request, so swaps are seen)."""
     if not (out / "index.html").exists():
         raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
-    handler = functools.partial(_Handler, directory=str(out.resolve()))
+    handler = functools.partial(SiteHandler, directory=str(out.resolve()))
     try:
         return ThreadingHTTPServer((host, port), handler)
     except OSError as exc:
@@ -66,15 +67,25 @@ class _Changes(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type not in ("created", "modified", "deleted", "moved"):
             return
-        paths = {Path(str(event.src_path)).resolve(), Path(str(getattr(event, "dest_path", "") or event.src_path)).resolve()}
+        paths = {
+            Path(str(event.src_path)).resolve(),
+            Path(str(getattr(event, "dest_path", "") or event.src_path)).resolve(),
+        }
         if self.only is None or self.only.resolve() in paths:
             self.flag.set()
 
 
 def preview_site(
-    out: Path, host: str, port: int, watch: list[Path], rebuild: Callable[[], None], settle: float = 0.5
+    out: Path,
+    host: str,
+    port: int,
+    watch: list[Path],
+    rebuild: Callable[[], None],
+    settle: float = 0.5,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Build, serve, and rebuild (debounced) whenever a watched path changes."""
+    """Build, serve, and rebuild (debounced) whenever a watched path changes, until Ctrl+C or `stop`."""
+    stop = stop or threading.Event()
     rebuild()
     server = make_server(out, host, port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -86,10 +97,12 @@ def preview_site(
         else:
             observer.schedule(_Changes(flag, only=path), str(path.resolve().parent), recursive=False)
     observer.start()
-    click.echo(f"预览：http://{host}:{port}/ ，修改 {'、'.join(map(str, watch))} 后自动重新生成，按 Ctrl+C 停止。")
+    click.echo(
+        f"预览：http://{host}:{port}/ ，修改 {'、'.join(map(str, watch))} 后自动重新生成，按 Ctrl+C 停止。"
+    )
     try:
-        while True:
-            if flag.wait(timeout=1.0):
+        while not stop.is_set():
+            if flag.wait(timeout=0.2):
                 time.sleep(settle)  # editors save several files at once
                 flag.clear()
                 rebuild()

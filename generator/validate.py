@@ -199,9 +199,7 @@ def _parse_posts(doc: Document) -> tuple[m.Posts | None, list[Problem]]:
 
 
 # ------------------------------------------------------------ cross-checks
-def _duplicates(
-    items: Iterable[tuple[str, Document, Loc]], what: str
-) -> list[Problem]:
+def _duplicates(items: Iterable[tuple[str, Document, Loc]], what: str) -> list[Problem]:
     """Report every repeat of a value that must be unique."""
     first: dict[str, tuple[Document, Loc]] = {}
     problems = []
@@ -221,7 +219,8 @@ def _service_refs(
     """A service must name a known category, office and windows."""
     problems = []
     if categories and service.category not in categories:
-        message = f"事项类别「{service.category}」不存在；site_config.yml 中的类别有：{'、'.join(sorted(categories))}"
+        known = "、".join(sorted(categories))
+        message = f"事项类别「{service.category}」不存在；site_config.yml 中的类别有：{known}"
         problems.append(Problem(doc.path, doc.line_of(("category",)), message))
     for i, place in enumerate(service.handling):
         office = offices.get(place.office)
@@ -241,18 +240,32 @@ def _service_refs(
 
 def _post_refs(posts: m.Posts, doc: Document, offices: dict[str, m.Office]) -> list[Problem]:
     """A post must sit at known windows and name known A and B staff."""
-    problems = _duplicates(((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号")
+    problems = _duplicates(
+        ((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号"
+    )
     problems += _duplicates(((p.id, doc, ("posts", i, "id")) for i, p in enumerate(posts.posts)), "岗位标识")
     numbers = {s.number for s in posts.staff}
     for i, post in enumerate(posts.posts):
         office = offices.get(post.office)
         if offices and office is None:
-            problems.append(Problem(doc.path, doc.line_of(("posts", i, "office")), f"办公场所「{post.office}」在 offices.yml 中不存在"))
+            problems.append(
+                Problem(
+                    doc.path,
+                    doc.line_of(("posts", i, "office")),
+                    f"办公场所「{post.office}」在 offices.yml 中不存在",
+                )
+            )
         elif office is not None:
             known = {w.number for w in office.windows}
             for j, number in enumerate(post.windows):
                 if number not in known:
-                    problems.append(Problem(doc.path, doc.line_of(("posts", i, "windows", j)), f"「{office.name}」没有 {number} 号窗口"))
+                    problems.append(
+                        Problem(
+                            doc.path,
+                            doc.line_of(("posts", i, "windows", j)),
+                            f"「{office.name}」没有 {number} 号窗口",
+                        )
+                    )
         for role in ("a", "b"):
             number = getattr(post, role)
             if number not in numbers:
@@ -323,7 +336,11 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         }
         for i, code in enumerate(config.popular):
             if code not in codes:
-                problems.append(Problem(config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在"))
+                problems.append(
+                    Problem(
+                        config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在"
+                    )
+                )
     if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))
 
@@ -349,4 +366,3 @@ def _config_line(path: Path, loc: Loc) -> int:
     """Line of a key in site_config.yml (re-read: it is small)."""
     doc, _ = load_file(path)
     return doc.line_of(loc) if doc else 1
-

@@ -32,11 +32,17 @@ def test_lines_of_keys_and_items_are_kept(project: Path) -> None:
     ("text", "encoding", "named"),
     [
         ("# 单位信息\nname: 青溪县人力资源和社会保障局\naddress: 府前路十八号\n", "gb18030", "GB18030"),
-        ("# 單位資訊\nname: 青溪縣人力資源和社會保障局\naddress: 府前路十八號，服務大廳一樓\n", "big5", "BIG5"),
+        (
+            "# 單位資訊\nname: 青溪縣人力資源和社會保障局\naddress: 府前路十八號，服務大廳一樓\n",
+            "big5",
+            "BIG5",
+        ),
         ("# 单位信息\nname: 青溪县人力资源和社会保障局\n", "utf-16", "UTF-16"),
     ],
 )
-def test_non_utf8_file_names_the_likely_encoding(tmp_path: Path, text: str, encoding: str, named: str) -> None:
+def test_non_utf8_file_names_the_likely_encoding(
+    tmp_path: Path, text: str, encoding: str, named: str
+) -> None:
     path = tmp_path / "agency.yml"
     path.write_bytes(text.encode(encoding))
     (message,) = _problems(path)

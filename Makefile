@@ -1,0 +1,41 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run build check test lint goldens bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## build the site from content/ and serve it on http://127.0.0.1:8000
+	$(BIN)/portal build
+	$(BIN)/portal serve
+
+build: $(STAMP)
+	$(BIN)/portal build
+
+check: $(STAMP)
+	$(BIN)/portal check
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint  ## ruff check, ruff format --check, pytest
+	$(BIN)/python -m pytest
+
+goldens: $(STAMP)  ## rewrite tests/golden/ after an intended change to the pages
+	$(BIN)/python -m pytest tests/test_render.py --update-goldens -q
+
+bench: $(STAMP)  ## measure build time and sizes; writes docs/performance.md
+	$(BIN)/python -m bench.build
+
+clean:
+	rm -rf site build .pytest_cache .ruff_cache

@@ -1,0 +1,131 @@
+"""The `portal` command as editors use it: output format, exit codes, serving and preview."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import main
+from generator.serve import make_server, preview_site
+from tests.conftest import line_of
+
+
+def _args(project: Path, *extra: str) -> list[str]:
+    return [*extra, "--content", str(project / "content"), "--config", str(project / "site_config.yml"),
+            "--today", "2026-11-23"]  # fmt: skip
+
+
+def test_check_passes_with_warnings_and_exit_0(runner: CliRunner, project: Path) -> None:
+    result = runner.invoke(main, _args(project, "check", "--out", str(project / "site")))
+    assert result.exit_code == 0, result.output
+    assert "检查通过：27 个事项" in result.output
+    assert "警告：" in result.output
+
+
+def test_check_lists_every_error_as_path_line_message(
+    runner: CliRunner, project: Path, edit: Callable
+) -> None:
+    path = edit("content/services/jy-shiye-dengji.yml", "kind: 即办件", "kind: 急办件")
+    edit("content/posts.yml", "    a: QX0101", "    a: QX9999")
+    result = runner.invoke(main, _args(project, "check"))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    expected = (
+        f"jy-shiye-dengji.yml:{line_of(path, 'kind:')}: kind（办件类型） 应为以下之一：「即办件」、「承诺件」"
+    )
+    assert any(line.endswith(expected) for line in lines)
+    assert any("posts.yml:" in line and "QX9999" in line for line in lines)
+    assert "Traceback" not in result.output
+    assert "发现 2 处错误" in result.output
+
+
+def test_bad_today_is_a_clear_error(runner: CliRunner, project: Path) -> None:
+    result = runner.invoke(main, ["check", "--content", str(project / "content"), "--today", "23/11/2026"])
+    assert result.exit_code == 2 and "日期应写成 2026-01-31 的形式" in result.output
+
+
+def test_missing_content_folder(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        main, ["check", "--content", str(tmp_path / "nope"), "--config", str(tmp_path / "x.yml")]
+    )
+    assert result.exit_code == 1
+    assert "内容目录不存在" in result.output and "站点设置文件不存在" in result.output
+
+
+def test_build_then_failed_build_keeps_site(runner: CliRunner, project: Path, edit: Callable) -> None:
+    out = project / "site"
+    ok = runner.invoke(main, _args(project, "build", "--out", str(out)))
+    assert ok.exit_code == 0, ok.output
+    assert "已生成" in ok.output and "27 个事项" in ok.output
+    edit("content/services/jy-shiye-dengji.yml", "code: JY-001", "code: JY 001")
+    bad = runner.invoke(main, _args(project, "build", "--out", str(out)))
+    assert bad.exit_code == 1 and "网站未更新" in bad.output
+    assert (out / "services/JY-001/index.html").exists()
+
+
+def test_serve_without_a_site_says_what_to_do(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["serve", "--out", str(tmp_path / "site")])
+    assert result.exit_code == 1 and "请先运行 portal build" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_serves_the_site(built_site: Path) -> None:
+    server = make_server(built_site, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/services/JY-001/") as response:
+            assert "失业登记" in response.read().decode("utf-8")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_preview_rebuilds_when_content_changes(project: Path, edit: Callable) -> None:
+    builds: list[float] = []
+    stop = threading.Event()
+    out = project / "site"
+
+    def rebuild() -> None:
+        from generator import pipeline
+        from tests.conftest import TODAY
+
+        pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+        builds.append(time.monotonic())
+
+    args = (out, "127.0.0.1", _free_port(), [project / "content", project / "site_config.yml"], rebuild)
+    thread = threading.Thread(
+        target=preview_site, args=args, kwargs={"settle": 0.1, "stop": stop}, daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not builds and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(builds) == 1
+    time.sleep(0.5)
+    assert len(builds) == 1  # the build's own output does not trigger another build
+    edit("content/services/jy-shiye-dengji.yml", "name: 失业登记", "name: 失业登记（预览）")
+    while len(builds) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    thread.join(timeout=10)
+    assert "失业登记（预览）" in (out / "services/JY-001/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["check", "build", "serve", "preview"])
+def test_every_command_has_chinese_help(runner: CliRunner, command: str) -> None:
+    result = runner.invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "--out" in result.output and ("--content" in result.output or command == "serve")

@@ -153,6 +153,27 @@ CASES = [
         "未知的键 disclosure_day，是不是想写 disclosure_days？",
         "disclosure_day:",
     ),
+    (
+        "site_config.yml",
+        "site_url: http://127.0.0.1:8000/",
+        "site_url: /portal/",
+        "须以 http:// 或 https:// 开头",
+        None,
+    ),
+    (
+        "site_config.yml",
+        "timezone: Asia/Shanghai",
+        "timezone: Asia/Beijing",
+        "时区「Asia/Beijing」不存在",
+        None,
+    ),
+    (
+        "content/complaint_channels.yml",
+        "  - name: 意见反映类",
+        "  - name: 立案处理类",
+        "缺少：意见反映类",
+        None,
+    ),
 ]
 
 

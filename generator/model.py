@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
 # YAML folds lines with a space, which is wrong between Chinese characters.
@@ -140,11 +148,12 @@ class Post(Model):
     a: Code = Field(title="A角（工号）")
     b: Code = Field(title="B角（工号）")
 
-    @model_validator(mode="after")
-    def _a_is_not_b(self) -> Post:
-        if self.a == self.b:
-            raise ValueError(f"岗位「{self.name}」的 A 角和 B 角不能是同一人（{self.a}）")
-        return self
+    @field_validator("b")
+    @classmethod
+    def _a_is_not_b(cls, b: str, info: ValidationInfo) -> str:
+        if b == info.data.get("a"):
+            raise ValueError(f"A 角和 B 角不能是同一人（{b}）")
+        return b
 
 
 class Posts(Model):
@@ -191,13 +200,13 @@ class TimeLimit(Model):
     promised: int = Field(ge=0, le=365, title="承诺时限（工作日）")
     explanation: Text = Field(title="时限说明")
 
-    @model_validator(mode="after")
-    def _promised_within_statutory(self) -> TimeLimit:
-        if self.promised > self.statutory:
-            raise ValueError(
-                f"承诺时限（{self.promised} 个工作日）不能长于法定时限（{self.statutory} 个工作日）"
-            )
-        return self
+    @field_validator("promised")
+    @classmethod
+    def _promised_within_statutory(cls, promised: int, info: ValidationInfo) -> int:
+        statutory = info.data.get("statutory")
+        if statutory is not None and promised > statutory:
+            raise ValueError(f"承诺时限（{promised} 个工作日）不能长于法定时限（{statutory} 个工作日）")
+        return promised
 
 
 class Fee(Model):
@@ -342,15 +351,14 @@ class Complaints(Model):
     categories: list[ComplaintCategory] = Field(min_length=3, max_length=3, title="投诉分类处理")
     scope_note: Text | None = Field(None, title="受理范围说明")
 
-    @model_validator(mode="after")
-    def _one_of_each(self) -> Complaints:
-        names = [c.name for c in self.categories]
-        missing = [n for n in ("现场协调类", "立案处理类", "意见反映类") if n not in names]
+    @field_validator("categories")
+    @classmethod
+    def _one_of_each(cls, categories: list[ComplaintCategory]) -> list[ComplaintCategory]:
+        names = [c.name for c in categories]
+        missing = "、".join(n for n in ("现场协调类", "立案处理类", "意见反映类") if n not in names)
         if missing:
-            raise ValueError(
-                f"投诉分类处理须各写一次现场协调类、立案处理类、意见反映类，缺少：{'、'.join(missing)}"
-            )
-        return self
+            raise ValueError(f"投诉分类处理须各写一次现场协调类、立案处理类、意见反映类，缺少：{missing}")
+        return categories
 
 
 # ------------------------------------------------------------- notices/*.yml
@@ -364,11 +372,13 @@ class Notice(Model):
     valid_until: date | None = Field(None, title="有效期止")
     body: Text = Field(title="正文")
 
-    @model_validator(mode="after")
-    def _range(self) -> Notice:
-        if self.valid_until and self.valid_until < self.valid_from:
-            raise ValueError(f"有效期止（{self.valid_until}）早于有效期起（{self.valid_from}）")
-        return self
+    @field_validator("valid_until")
+    @classmethod
+    def _range(cls, valid_until: date | None, info: ValidationInfo) -> date | None:
+        valid_from = info.data.get("valid_from")
+        if valid_until and valid_from and valid_until < valid_from:
+            raise ValueError(f"有效期止（{valid_until}）早于有效期起（{valid_from}）")
+        return valid_until
 
 
 # -------------------------------------------------------------- holidays.yml
@@ -379,11 +389,13 @@ class HolidayRange(Model):
     start: date = Field(title="放假起")
     end: date = Field(title="放假止")
 
-    @model_validator(mode="after")
-    def _range(self) -> HolidayRange:
-        if self.end < self.start:
-            raise ValueError(f"「{self.name}」放假止（{self.end}）早于放假起（{self.start}）")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _range(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")
+        if start and end < start:
+            raise ValueError(f"放假止（{end}）早于放假起（{start}）")
+        return end
 
 
 class HolidayYear(Model):

@@ -71,9 +71,10 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def line_of(path: Path, needle: str) -> int:
-    """1-based line of the first line containing `needle`."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return number
-    raise AssertionError(f"{needle!r} not in {path}")
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """1-based line of the `nth` line containing `needle`."""
+    found = [
+        n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if needle in line
+    ]
+    assert len(found) >= nth, f"{needle!r} not {nth} times in {path}"
+    return found[nth - 1]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -54,12 +55,13 @@ def _ledger(catalogue: Catalogue, today: date) -> str:
 
 def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path | None = None) -> int:
     """Render, build aside and swap into `out`; on any failure `out` is left untouched."""
-    files = render.render_site(catalogue, today)
-    files["docs/publication.json"] = _ledger(catalogue, today)
+    files = itertools.chain(
+        render.iter_site(catalogue, today), [("docs/publication.json", _ledger(catalogue, today))]
+    )
     staging = write.make_staging(out)
     try:
         build_dir, site_dir = staging / "build", staging / "site"
-        write.write_files(build_dir, files, render.theme_files())
+        pages = write.write_files(build_dir, files, render.theme_files())
         run_mkdocs(build_dir, site_dir)
         run_pagefind(site_dir)
         if keep_markdown is not None:
@@ -68,7 +70,7 @@ def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path
         write.publish(site_dir, out)
     finally:
         write.discard(staging)
-    return sum(1 for name in files if name.endswith(".md"))
+    return pages
 
 
 def build(
@@ -79,5 +81,7 @@ def build(
     result = check(content, config, today, out)
     if result.catalogue is None:
         raise ContentError(result.errors)
-    pages = build_site(result.catalogue, out, today, keep_markdown)
-    return BuildReport(pages, len(result.catalogue.services), time.perf_counter() - started, result.warnings)
+    # Line maps are only for messages; drop them before the memory-hungry mkdocs stage.
+    catalogue, result.catalogue = replace(result.catalogue, sources={}), None
+    pages = build_site(catalogue, out, today, keep_markdown)
+    return BuildReport(pages, len(catalogue.services), time.perf_counter() - started, result.warnings)

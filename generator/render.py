@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -127,36 +128,47 @@ def mkdocs_config(catalogue: Catalogue) -> str:
 
 def render_site(catalogue: Catalogue, today: date) -> dict[str, str]:
     """Every generated file of the build folder, keyed by its path relative to that folder."""
+    return dict(iter_site(catalogue, today))
+
+
+def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
+    """The generated files one at a time, so a 10,000-service build never holds them all."""
     env = _environment()
     site = ctx.build_context(catalogue, today)
     env.globals.update(site)
-    pages: dict[str, str] = {"mkdocs.yml": mkdocs_config(catalogue)}
+    yield "mkdocs.yml", mkdocs_config(catalogue)
 
-    def page(target: str, template: str, **extra: Any) -> None:
-        pages[f"docs/{target}"] = env.get_template(template).render(**extra)
+    def page(target: str, template: str, **extra: Any) -> tuple[str, str]:
+        return f"docs/{target}", env.get_template(template).render(**extra)
 
-    for name in ("index", "time-limits", "promises", "windows", "rules", "complaints", "disclosure"):
-        page(f"{name}.md", f"{name}.md.j2")
-    for name in ("about", "search"):
-        page(f"{name}.md", f"{name}.md.j2")
-    page("services/index.md", "catalogue.md.j2")
-    page("offices/index.md", "offices.md.j2")
-    page("notices/index.md", "notices.md.j2", archive=False)
-    page("notices/archive.md", "notices.md.j2", archive=True)
+    for name in (
+        "index",
+        "time-limits",
+        "promises",
+        "windows",
+        "rules",
+        "complaints",
+        "disclosure",
+        "about",
+        "search",
+    ):
+        yield page(f"{name}.md", f"{name}.md.j2")
+    yield page("services/index.md", "catalogue.md.j2")
+    yield page("offices/index.md", "offices.md.j2")
+    yield page("notices/index.md", "notices.md.j2", archive=False)
+    yield page("notices/archive.md", "notices.md.j2", archive=True)
     for category in catalogue.config.categories:
-        page(f"categories/{category.id}.md", "category.md.j2", category=category)
+        yield page(f"categories/{category.id}.md", "category.md.j2", category=category)
     for office in catalogue.offices:
-        page(f"offices/{office.id}.md", "office.md.j2", office=office)
+        yield page(f"offices/{office.id}.md", "office.md.j2", office=office)
     for notice in catalogue.notices:
-        page(f"notices/{notice.id}.md", "notice.md.j2", notice=notice)
+        yield page(f"notices/{notice.id}.md", "notice.md.j2", notice=notice)
     service_template = env.get_template("service.md.j2")
     for service in catalogue.services:
         view = ctx.service_view(catalogue, service)
-        pages[f"docs/services/{service.code}.md"] = service_template.render(
-            v=view, s=service, jsonld=Markup(ctx.json_ld(catalogue, view))
-        )
-    pages["docs/catalogue.json"] = ctx.catalogue_json(catalogue, today)
-    return pages
+        jsonld = Markup(ctx.json_ld(catalogue, view))
+        yield f"docs/services/{service.code}.md", service_template.render(v=view, s=service, jsonld=jsonld)
+    yield "docs/catalogue.json", ctx.catalogue_json(catalogue, today)
 
 
 def theme_files() -> dict[str, bytes]:

@@ -319,6 +319,7 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         if service is not None:
             services.append((service, doc))
             problems += _service_refs(service, doc, offices, categories)
+            _slim(doc)
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
 
     notices: list[tuple[m.Notice, Document]] = []
@@ -360,6 +361,12 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         holidays=tuple(parsed["holidays"].years),
         sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}},
     )
+
+
+def _slim(doc: Document) -> None:
+    """Keep only the lines warnings need: at 10,000 services the full maps cost hundreds of MB."""
+    doc.data = {"code": doc.data.get("code")} if isinstance(doc.data, dict) else None
+    doc.lines = {loc: line for loc, line in doc.lines.items() if len(loc) == 1}
 
 
 def _config_line(path: Path, loc: Loc) -> int:

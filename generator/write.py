@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -14,9 +15,11 @@ def make_staging(out: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent)).resolve()
 
 
-def write_files(root: Path, files: dict[str, str], theme: dict[str, bytes]) -> None:
-    """Write rendered text files and verbatim theme files under `root`."""
-    for rel, text in files.items():
+def write_files(root: Path, files: Iterable[tuple[str, str]], theme: dict[str, bytes]) -> int:
+    """Write rendered text files and verbatim theme files under `root`; return the number of pages."""
+    pages = 0
+    for rel, text in files:
+        pages += rel.endswith(".md")
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -24,6 +27,7 @@ def write_files(root: Path, files: dict[str, str], theme: dict[str, bytes]) -> N
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+    return pages
 
 
 def publish(built: Path, out: Path) -> None:

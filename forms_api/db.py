@@ -1,0 +1,64 @@
+"""Database engine and sessions: an embedded SQLite file by default, PostgreSQL when DATABASE_URL says so."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from forms_api.models import Base
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    """Durable, concurrent-enough SQLite: WAL, fsync on commit, wait for the lock instead of failing."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+    # Let SQLAlchemy emit BEGIN itself (see _begin_immediate) instead of pysqlite's deferred BEGIN.
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Any) -> None:
+    """Writes take the lock up front (BEGIN IMMEDIATE) so two writers queue instead of failing on
+    upgrade; reads stay deferred so they never wait for a writer."""
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite files get their folder created and the pragmas above."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 5})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def make_sessions(engine: Engine) -> sessionmaker[Session]:
+    """A session factory; objects stay readable after commit (pages render after the commit)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (tests and first run); migrations are Alembic's job afterwards."""
+    Base.metadata.create_all(engine)
+
+
+@contextmanager
+def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """One write unit of work: lock taken at the start, commit on success, roll back on any error."""
+    with sessions() as session, session.begin():
+        session.connection(execution_options={"sqlite_immediate": True})
+        yield session

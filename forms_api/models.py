@@ -1,0 +1,147 @@
+"""Storage: SQLAlchemy 2 tables for cases, 督办单, the audit trail, evaluations and staff accounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC and shown in the site's time zone."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; Alembic reads its metadata."""
+
+
+class User(Base):
+    """A staff account. There is no default account: `portal user add` creates them."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    windows: Mapped[list[str]] = mapped_column(JSON, default=list)  # "office:window" for window leads
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped at logout: old cookies die
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Case(Base):
+    """A complaint, suggestion or 差评整改 case; its state changes only through workflow.py."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(32), unique=True)
+    query_hash: Mapped[str] = mapped_column(String(64))
+    query_code_enc: Mapped[str | None] = mapped_column(Text)  # re-shown only to a retry of the same form
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # complaint | suggestion | rectification
+    channel: Mapped[str] = mapped_column(String(20))  # online | onsite | phone | letter | api
+    state: Mapped[str] = mapped_column(String(20), default="received", index=True)
+    category: Mapped[str | None] = mapped_column(String(20))
+    target_type: Mapped[str] = mapped_column(String(20))  # window | post | service | other
+    target_ref: Mapped[str | None] = mapped_column(String(80))
+    target_label: Mapped[str] = mapped_column(String(200))
+    office: Mapped[str | None] = mapped_column(String(64))
+    window: Mapped[str | None] = mapped_column(String(32))
+    matter: Mapped[str] = mapped_column(Text)
+    demand: Mapped[str | None] = mapped_column(Text)
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    first_receiver: Mapped[str | None] = mapped_column(String(64))
+    resolution: Mapped[str | None] = mapped_column(Text)  # 现场协调 result, refusal reason, or reply
+    referral: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date, index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    anonymised: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    orders: Mapped[list[SupervisionOrder]] = relationship(
+        back_populates="case", order_by="SupervisionOrder.round"
+    )
+
+
+class SupervisionOrder(Base):
+    """督办单: one per round of supervision of a 立案处理类 case."""
+
+    __tablename__ = "supervision_orders"
+    __table_args__ = (UniqueConstraint("case_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    opinion: Mapped[str] = mapped_column(Text)
+    deadline_days: Mapped[int] = mapped_column(Integer)
+    deadline: Mapped[date] = mapped_column(Date)
+    office: Mapped[str] = mapped_column(String(64))
+    window: Mapped[str] = mapped_column(String(32))
+    assignee: Mapped[str | None] = mapped_column(String(32))  # staff number: the post's A, or its B
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    handling: Mapped[str | None] = mapped_column(Text)
+    rectification: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    case: Mapped[Case] = relationship(back_populates="orders")
+
+
+class CaseEvent(Base):
+    """The audit trail: one row per state change, written in the same transaction."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Evaluation(Base):
+    """A 好差评 rating; 不满意 and 非常不满意 open a 差评整改 case."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    level: Mapped[int] = mapped_column(Integer)  # 5 非常满意 … 1 非常不满意
+    target_type: Mapped[str] = mapped_column(String(20))
+    target_ref: Mapped[str] = mapped_column(String(80))
+    target_label: Mapped[str] = mapped_column(String(200))
+    office: Mapped[str | None] = mapped_column(String(64))
+    window: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Absence(Base):
+    """A post's A is away: its new cases go to the B until the absence ends."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(64), index=True)
+    marked_by: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -29,9 +29,7 @@ def _run(command: list[str], cwd: Path) -> tuple[float, int]:
         "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script, *command], cwd=cwd, check=True, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, check=True, capture_output=True, text=True)
     seconds, rss_kib = out.stdout.split()
     return float(seconds), int(rss_kib) // 1024
 
@@ -142,8 +140,7 @@ def main() -> None:
         ("Pagefind bundle on disk, all files", f"{pagefind_total / kib / kib:.1f} MB"),
     ]
     rows += [
-        (f"one query 「{q}」: bytes fetched from pagefind/ (cold)", f"{n / kib:.0f} KB")
-        for q, n in search.items()
+        (f"one query 「{q}」: bytes fetched from pagefind/ (cold)", f"{n / kib:.0f} KB") for q, n in search.items()
     ]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     args.out.write_text(

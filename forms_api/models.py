@@ -67,9 +67,7 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
-    orders: Mapped[list[SupervisionOrder]] = relationship(
-        back_populates="case", order_by="SupervisionOrder.round"
-    )
+    orders: Mapped[list[SupervisionOrder]] = relationship(back_populates="case", order_by="SupervisionOrder.round")
 
 
 class SupervisionOrder(Base):

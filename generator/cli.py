@@ -15,7 +15,7 @@ import yaml
 
 from generator import pipeline
 from generator.errors import ContentError, PortalError, Problem
-from generator.serve import preview_site, serve_site
+from generator.serve import preview_site, serve_app, serve_site
 
 DEFAULT_TZ = "Asia/Shanghai"
 
@@ -80,9 +80,7 @@ def main() -> None:
 
 @main.command()
 @_paths
-@click.option(
-    "--out", default="site", type=click.Path(path_type=Path), show_default=True, help="已发布网站目录"
-)
+@click.option("--out", default="site", type=click.Path(path_type=Path), show_default=True, help="已发布网站目录")
 @_guarded
 def check(content: Path, config: Path, today: str | None, out: Path) -> None:
     """检查内容：列出全部错误和警告（有错误时退出码为 1）。"""
@@ -104,19 +102,22 @@ def build(content: Path, config: Path, today: str | None, out: Path, keep_markdo
     """先检查，再生成网站；失败时原网站保持不变。"""
     report = pipeline.build(content, config, out, _today(today, config), keep_markdown)
     _print_problems(report.warnings)
-    click.echo(
-        f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。"
-    )
+    click.echo(f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。")
 
 
 @main.command()
+@_paths
 @click.option("--out", default="site", type=click.Path(path_type=Path), show_default=True, help="网站目录")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--static-only", is_flag=True, help="只提供静态网站，不启动在线表单和工作人员后台")
 @_guarded
-def serve(out: Path, host: str, port: int) -> None:
-    """在本机提供已生成的网站。"""
-    serve_site(out, host, port)
+def serve(content: Path, config: Path, today: str | None, out: Path, host: str, port: int, static_only: bool) -> None:
+    """在本机提供网站和在线表单、工作人员后台（同一地址）。"""
+    if static_only:
+        serve_site(out, host, port)
+        return
+    serve_app(content, config, out, host, port)
 
 
 @main.command()
@@ -142,3 +143,13 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
         click.echo(f"已重新生成：{report.services} 个事项，用时 {report.seconds:.1f} 秒。")
 
     preview_site(out, host, port, watch=[content, config], rebuild=rebuild)
+
+
+def _register_backend_commands() -> None:
+    """Backend commands live with the backend; the `portal` group gathers them."""
+    from forms_api.cli import user
+
+    main.add_command(user)
+
+
+_register_backend_commands()

@@ -167,11 +167,7 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
     for service in catalogue.services:
         by_category[service.category].append(service)
     by_code = {s.code: s for s in catalogue.services}
-    current = [
-        n
-        for n in catalogue.notices
-        if n.valid_from <= today and not (n.valid_until and n.valid_until < today)
-    ]
+    current = [n for n in catalogue.notices if n.valid_from <= today and not (n.valid_until and n.valid_until < today)]
     upcoming = [n for n in catalogue.notices if n.valid_from > today]
     archived = [n for n in catalogue.notices if n.valid_until and n.valid_until < today]
     return {
@@ -191,8 +187,7 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "notices_archived": archived,
         "disclosure_items": [label for label, _ in DISCLOSURE_ITEMS + EXTRA_ITEMS],
         "matrix": [
-            (s, _disclosed(s, s.complaint_phone or catalogue.agency.complaint_phone))
-            for s in catalogue.services
+            (s, _disclosed(s, s.complaint_phone or catalogue.agency.complaint_phone)) for s in catalogue.services
         ],
         "forms": catalogue.config.forms,
         "today": today,

@@ -70,9 +70,7 @@ Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
 class Model(BaseModel):
     """Base for every content kind: unknown keys are errors, text is stripped."""
 
-    model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True, frozen=True
-    )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True, frozen=True)
 
 
 # ---------------------------------------------------------------- agency.yml
@@ -442,4 +440,6 @@ class SiteConfig(Model):
     popular: list[Code] = Field(default_factory=list, title="常用事项")
     forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
     timezone: Annotated[Text, AfterValidator(_zone)] = Field("Asia/Shanghai", title="时区")
+    resupervision_limit: int = Field(2, ge=1, le=5, title="再次督办次数上限")
+    retention_days: int = Field(1095, ge=30, le=3650, title="办结案件个人信息保存天数")
     copyright: Text | None = Field(None, title="版权信息")

@@ -55,9 +55,7 @@ def _ledger(catalogue: Catalogue, today: date) -> str:
 
 def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path | None = None) -> int:
     """Render, build aside and swap into `out`; on any failure `out` is left untouched."""
-    files = itertools.chain(
-        render.iter_site(catalogue, today), [("docs/publication.json", _ledger(catalogue, today))]
-    )
+    files = itertools.chain(render.iter_site(catalogue, today), [("docs/publication.json", _ledger(catalogue, today))])
     staging = write.make_staging(out)
     try:
         build_dir, site_dir = staging / "build", staging / "site"
@@ -73,9 +71,7 @@ def build_site(catalogue: Catalogue, out: Path, today: date, keep_markdown: Path
     return pages
 
 
-def build(
-    content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None
-) -> BuildReport:
+def build(content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None) -> BuildReport:
     """Check, then build; raises ContentError (with every problem) or BuildError."""
     started = time.perf_counter()
     result = check(content, config, today, out)

@@ -57,6 +57,19 @@ def serve_site(out: Path, host: str, port: int) -> None:
         server.server_close()
 
 
+def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> None:
+    """The site and the backend on one origin, with a production WSGI server (waitress)."""
+    import waitress
+
+    from forms_api import create_app
+
+    if not (out / "index.html").exists():
+        raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
+    app = create_app({"PORTAL_CONTENT": str(content), "PORTAL_SITE_CONFIG": str(config), "PORTAL_SITE_DIR": str(out)})
+    click.echo(f"网站和在线服务已在 http://{host}:{port}/ 提供（工作人员后台 /staff/），按 Ctrl+C 停止。")
+    waitress.serve(app, host=host, port=port, threads=8, ident="portal")
+
+
 class _Changes(FileSystemEventHandler):
     """Sets a flag when a watched file changes."""
 
@@ -97,9 +110,7 @@ def preview_site(
         else:
             observer.schedule(_Changes(flag, only=path), str(path.resolve().parent), recursive=False)
     observer.start()
-    click.echo(
-        f"预览：http://{host}:{port}/ ，修改 {'、'.join(map(str, watch))} 后自动重新生成，按 Ctrl+C 停止。"
-    )
+    click.echo(f"预览：http://{host}:{port}/ ，修改 {'、'.join(map(str, watch))} 后自动重新生成，按 Ctrl+C 停止。")
     try:
         while not stop.is_set():
             if flag.wait(timeout=0.2):

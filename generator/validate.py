@@ -175,9 +175,7 @@ def _personal_data(doc: Document) -> tuple[list[Problem], set[Loc]]:
         for i, item in enumerate(items if isinstance(items, list) else []):
             for key, value in (item if isinstance(item, dict) else {}).items():
                 loc = (list_key, i, key)
-                if str(key).lower() in PERSONAL_KEYS - {"id"} or (
-                    list_key == "staff" and str(key).lower() == "id"
-                ):
+                if str(key).lower() in PERSONAL_KEYS - {"id"} or (list_key == "staff" and str(key).lower() == "id"):
                     locs.add(loc)
                     message = f"工作人员信息不得包含电话号码或身份证号（键 {key}），公开网站只列姓名和工号"
                     problems.append(Problem(doc.path, doc.line_of(loc), message))
@@ -240,9 +238,7 @@ def _service_refs(
 
 def _post_refs(posts: m.Posts, doc: Document, offices: dict[str, m.Office]) -> list[Problem]:
     """A post must sit at known windows and name known A and B staff."""
-    problems = _duplicates(
-        ((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号"
-    )
+    problems = _duplicates(((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号")
     problems += _duplicates(((p.id, doc, ("posts", i, "id")) for i, p in enumerate(posts.posts)), "岗位标识")
     numbers = {s.number for s in posts.staff}
     for i, post in enumerate(posts.posts):
@@ -338,9 +334,7 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         for i, code in enumerate(config.popular):
             if code not in codes:
                 problems.append(
-                    Problem(
-                        config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在"
-                    )
+                    Problem(config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在")
                 )
     if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))

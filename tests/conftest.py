@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from generator import pipeline
 from generator.load import load_content
@@ -73,8 +78,77 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def line_of(path: Path, needle: str, nth: int = 1) -> int:
     """1-based line of the `nth` line containing `needle`."""
-    found = [
-        n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if needle in line
-    ]
+    found = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if needle in line]
     assert len(found) >= nth, f"{needle!r} not {nth} times in {path}"
     return found[nth - 1]
+
+
+# ------------------------------------------------------------------ backend
+DATABASE_ENV = "PORTAL_TEST_DATABASE_URL"  # set to a PostgreSQL URL to run the backend suite there
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost makes every login test slow; the scheme is the same."""
+    from argon2 import PasswordHasher
+
+    from forms_api import security
+
+    monkeypatch.setattr(security, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    """The backend on a private SQLite file (or PORTAL_TEST_DATABASE_URL) with the shipped content."""
+    from forms_api import create_app
+
+    overrides = {
+        "DATABASE_URL": os.environ.get(DATABASE_ENV) or f"sqlite:///{tmp_path / 'portal.db'}",
+        "PORTAL_INSTANCE": str(tmp_path / "instance"),
+        "PORTAL_CONTENT": str(ROOT / "content"),
+        "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
+        "PORTAL_SITE_DIR": str(tmp_path / "site"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    flask_app = create_app(overrides)
+    flask_app.config["TESTING"] = True
+    yield flask_app
+    from forms_api.models import Base
+
+    if os.environ.get(DATABASE_ENV):
+        Base.metadata.drop_all(flask_app.extensions["engine"])
+    flask_app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser without JavaScript."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., str]:
+    """Create a staff account; returns its password."""
+    from forms_api.users import add_user
+
+    def _make(name: str, role: str, windows: list[str] | None = None) -> str:
+        with app.extensions["sessions"]() as session, session.begin():
+            return add_user(session, name, role, windows or [], "correct-horse-1")
+
+    return _make
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """Hidden inputs of the first form on a page (CSRF token, submission token)."""
+    return dict(re.findall(r'<input[^>]*name="(csrf_token|token|version)"[^>]*value="([^"]*)"', html))
+
+
+def submit_form(client: FlaskClient, url: str, data: dict[str, str], page: str | None = None) -> TestResponse:
+    """GET the form page like a browser, then POST with its hidden fields."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**form_fields(html), **data})
+
+
+def login(client: FlaskClient, name: str, password: str = "correct-horse-1") -> TestResponse:
+    """Log a staff member in through the login form."""
+    return submit_form(client, "/staff/login", {"username": name, "password": password})

@@ -46,9 +46,7 @@ def test_published_version_is_not_warned(project: Path, edit: Callable[..., Path
 
 
 def test_never_published_site_gives_one_warning(project: Path) -> None:
-    result = pipeline.check(
-        project / "content", project / "site_config.yml", date(2026, 11, 23), project / "none"
-    )
+    result = pipeline.check(project / "content", project / "site_config.yml", date(2026, 11, 23), project / "none")
     notes = [p.message for p in result.warnings if "发布记录" in p.message]
     assert len(notes) == 1 and not _late([p.message for p in result.warnings])
 

@@ -21,9 +21,7 @@ REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run: mi
 if not Path(CHROMIUM).exists() and not REQUIRED:
     pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = (
-    pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__("playwright.sync_api").sync_api
-)
+sync_api = pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__("playwright.sync_api").sync_api
 PREFIX = "/portal/"
 
 

@@ -29,17 +29,13 @@ def test_check_passes_with_warnings_and_exit_0(runner: CliRunner, project: Path)
     assert "警告：" in result.output
 
 
-def test_check_lists_every_error_as_path_line_message(
-    runner: CliRunner, project: Path, edit: Callable
-) -> None:
+def test_check_lists_every_error_as_path_line_message(runner: CliRunner, project: Path, edit: Callable) -> None:
     path = edit("content/services/jy-shiye-dengji.yml", "kind: 即办件", "kind: 急办件")
     edit("content/posts.yml", "    a: QX0101", "    a: QX9999")
     result = runner.invoke(main, _args(project, "check"))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    expected = (
-        f"jy-shiye-dengji.yml:{line_of(path, 'kind:')}: kind（办件类型） 应为以下之一：「即办件」、「承诺件」"
-    )
+    expected = f"jy-shiye-dengji.yml:{line_of(path, 'kind:')}: kind（办件类型） 应为以下之一：「即办件」、「承诺件」"
     assert any(line.endswith(expected) for line in lines)
     assert any("posts.yml:" in line and "QX9999" in line for line in lines)
     assert "Traceback" not in result.output
@@ -52,9 +48,7 @@ def test_bad_today_is_a_clear_error(runner: CliRunner, project: Path) -> None:
 
 
 def test_missing_content_folder(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(
-        main, ["check", "--content", str(tmp_path / "nope"), "--config", str(tmp_path / "x.yml")]
-    )
+    result = runner.invoke(main, ["check", "--content", str(tmp_path / "nope"), "--config", str(tmp_path / "x.yml")])
     assert result.exit_code == 1
     assert "内容目录不存在" in result.output and "站点设置文件不存在" in result.output
 
@@ -106,9 +100,7 @@ def test_preview_rebuilds_when_content_changes(project: Path, edit: Callable) ->
         builds.append(time.monotonic())
 
     args = (out, "127.0.0.1", _free_port(), [project / "content", project / "site_config.yml"], rebuild)
-    thread = threading.Thread(
-        target=preview_site, args=args, kwargs={"settle": 0.1, "stop": stop}, daemon=True
-    )
+    thread = threading.Thread(target=preview_site, args=args, kwargs={"settle": 0.1, "stop": stop}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
     while not builds and time.monotonic() < deadline:
@@ -129,3 +121,30 @@ def test_every_command_has_chinese_help(runner: CliRunner, command: str) -> None
     result = runner.invoke(main, [command, "--help"])
     assert result.exit_code == 0
     assert "--out" in result.output and ("--content" in result.output or command == "serve")
+
+
+def test_user_add_generates_a_password_once(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path / "i"))
+    result = runner.invoke(main, ["user", "add", "lead", "--role", "window-lead", "--window", "county-hall:1"])
+    assert result.exit_code == 0, result.output
+    assert "已创建 lead（窗口负责人）。密码：" in result.output and "只显示这一次" in result.output
+    again = runner.invoke(main, ["user", "add", "lead", "--role", "intake"])
+    assert again.exit_code == 1 and "用户 lead 已存在" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "admin"], "'admin' is not one of"),
+        (["--role", "window-lead"], "窗口负责人须用 --window 指定"),
+        (["--role", "window-lead", "--window", "county-hall:99"], "没有这些窗口：county-hall:99"),
+    ],
+)
+def test_user_add_refusals(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path / "i"))
+    result = runner.invoke(main, ["user", "add", "someone", *args])
+    assert result.exit_code != 0 and message in result.output

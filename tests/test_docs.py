@@ -14,10 +14,7 @@ ARCH = Path(__file__).resolve().parent.parent / "docs/architecture.md"
 MODELS = [
     cls
     for cls in vars(m).values()
-    if isinstance(cls, type)
-    and issubclass(cls, BaseModel)
-    and cls is not m.Model
-    and cls.__module__ == m.__name__
+    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not m.Model and cls.__module__ == m.__name__
 ]
 FIELDS = [(cls.__name__, name) for cls in MODELS for name in cls.model_fields]
 

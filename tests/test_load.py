@@ -40,9 +40,7 @@ def test_lines_of_keys_and_items_are_kept(project: Path) -> None:
         ("# 单位信息\nname: 青溪县人力资源和社会保障局\n", "utf-16", "UTF-16"),
     ],
 )
-def test_non_utf8_file_names_the_likely_encoding(
-    tmp_path: Path, text: str, encoding: str, named: str
-) -> None:
+def test_non_utf8_file_names_the_likely_encoding(tmp_path: Path, text: str, encoding: str, named: str) -> None:
     path = tmp_path / "agency.yml"
     path.write_bytes(text.encode(encoding))
     (message,) = _problems(path)

@@ -29,9 +29,7 @@ def _gzip_size(path: Path) -> int:
 
 
 @pytest.mark.parametrize("code", ["JY-001", "SB-007", "LD-001"])
-def test_service_page_size_does_not_grow_with_the_catalogue(
-    built_site: Path, big_site: Path, code: str
-) -> None:
+def test_service_page_size_does_not_grow_with_the_catalogue(built_site: Path, big_site: Path, code: str) -> None:
     small = (built_site / f"services/{code}/index.html").stat().st_size
     big = (big_site / f"services/{code}/index.html").stat().st_size
     assert big == small  # no list of other services anywhere on a service page

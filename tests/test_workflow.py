@@ -46,9 +46,7 @@ def _submit(sessions: sessionmaker[Session], vault: Vault, token: str | None = "
         return workflow.submit(session, vault, item, workflow.Actor("投诉人", "citizen"), TODAY)
 
 
-def _act(
-    sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor, **fields: object
-) -> Case:
+def _act(sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor, **fields: object) -> Case:
     with db.transaction(sessions) as session:
         case = session.get_one(Case, case_id)
         return workflow.apply(session, case, name, actor, calendar=CAL, today=TODAY, **fields)

@@ -1,0 +1,108 @@
+"""我要投诉 and 意见建议: citizens' forms that give a receipt only after the record is committed."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from forms_api import catalogue, workflow
+from forms_api.forms import Honeypot, id_number, options, phone
+from forms_api.privacy import normalise_phone
+from forms_api.security import PUBLIC_POST_LIMIT, limiter
+from forms_api.views import today, vault, write
+
+bp = Blueprint("complaints", __name__, url_prefix="/forms")
+OTHER = "other"
+
+
+class ComplaintForm(Honeypot):
+    """投诉: names its target and its matter; personal data only as much as a reply needs."""
+
+    target = SelectField("投诉对象", validators=[DataRequired("请选择投诉对象")])
+    target_text = StringField("其他投诉对象", validators=[Length(max=100, message="最多 100 个字")])
+    matter = TextAreaField(
+        "投诉事项",
+        validators=[DataRequired("请填写投诉事项"), Length(max=2000, message="投诉事项最多 2000 个字")],
+    )
+    demand = TextAreaField("诉求", validators=[Optional(), Length(max=1000, message="诉求最多 1000 个字")])
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40, message="姓名最多 40 个字")])
+    phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), phone()])
+    id_number = StringField("身份证号（选填）", validators=[Optional(), id_number()])
+    consent = BooleanField(
+        "我已阅读并同意上述个人信息收集说明", validators=[DataRequired("请阅读并同意个人信息收集说明")]
+    )
+    token = HiddenField()
+
+    def validate_target_text(self, field: StringField) -> None:
+        """Free text is required exactly when the citizen picked 其他."""
+        if self.target.data == OTHER and not field.data:
+            raise ValidationError("请写明投诉对象（窗口、人员或事项）")
+
+
+def _choices() -> list[SelectChoice]:
+    return options(
+        [
+            ("", "请选择"),
+            *((t.key, t.label) for t in catalogue.all_targets()),
+            (OTHER, "其他（请在下方写明）"),
+        ]
+    )
+
+
+def _prefill(form: ComplaintForm) -> None:
+    """A link from a service or window page preselects its target."""
+    for arg, prefix in (("service", "service:"), ("window", "window:"), ("post", "post:")):
+        key = prefix + request.args.get(arg, "")
+        if request.args.get(arg) and catalogue.target(key):
+            form.target.data = key
+
+
+@bp.route("/complaint/", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_POST_LIMIT, methods=["POST"])
+def complaint() -> ResponseReturnValue:
+    """Show the form; on a valid POST save first, then redirect to the receipt."""
+    form = ComplaintForm()
+    form.target.choices = _choices()
+    if request.method == "GET":
+        form.token.data = uuid.uuid4().hex
+        _prefill(form)
+    if not form.validate_on_submit():
+        return render_template("forms_api/complaint.html", form=form), 400 if request.method == "POST" else 200
+    if form.website.data:  # a bot: say nothing useful, store nothing
+        abort(400)
+    chosen = catalogue.target(form.target.data)
+    item = workflow.Submission(
+        kind="complaint",
+        channel="online",
+        target_type=form.target.data.split(":", 1)[0] if chosen else OTHER,
+        target_ref=chosen.key if chosen else None,
+        target_label=chosen.label if chosen else form.target_text.data,
+        office=chosen.office if chosen else None,
+        window=chosen.window if chosen else None,
+        matter=form.matter.data,
+        demand=form.demand.data or None,
+        name=form.name.data,
+        phone=normalise_phone(form.phone.data),
+        id_number=(form.id_number.data or "").upper() or None,
+        token=form.token.data or None,
+    )
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
+    session["receipt"] = {"no": receipt.case.receipt_no, "code": receipt.query_code}
+    return redirect(url_for("complaints.done"), code=303)
+
+
+@bp.get("/complaint/done")
+def done() -> ResponseReturnValue:
+    """The receipt number and query code, once."""
+    receipt = session.pop("receipt", None)
+    if receipt is None:
+        return redirect(url_for("tracking.track"))
+    return render_template("forms_api/receipt.html", receipt=receipt)

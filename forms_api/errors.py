@@ -1,0 +1,48 @@
+"""One place registers the error pages: Chinese messages, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "提交的内容有误，请返回上一页重试。",
+    401: "请先登录。",
+    403: "您没有权限查看此页面。",
+    404: "页面不存在，请检查网址。",
+    405: "不支持这种访问方式。",
+    413: "提交的内容太大，请精简后再提交（不超过 64 KB）。",
+    429: "提交过于频繁，请稍后再试。",
+    500: "系统出现问题，请稍后再试；如多次出现，请拨打投诉电话反映。",
+}
+log = logging.getLogger(__name__)
+
+
+def _page(code: int, message: str | None = None) -> ResponseReturnValue:
+    """The error page, or JSON for API callers."""
+    text = message or MESSAGES.get(code, MESSAGES[500])
+    if request.path.startswith("/api/"):
+        return {"error": text}, code
+    return render_template("forms_api/error.html", code=code, message=text), code
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers for HTTP errors, CSRF failures and anything unexpected."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> ResponseReturnValue:
+        return _page(400, "页面已过期或来源不明，请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        return _page(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        # Log the type and place only: form data (phone, ID numbers) must never reach the logs.
+        log.error("unhandled %s at %s %s", type(exc).__name__, request.method, request.path)
+        return _page(500)

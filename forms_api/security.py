@@ -1,0 +1,89 @@
+"""CSRF, rate limits, security headers, staff sessions and role checks: one place for all of them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from argon2 import PasswordHasher
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+from forms_api.models import User
+
+csrf = CSRFProtect()
+hasher = PasswordHasher()  # argon2id with the library's defaults; tests swap in a cheaper one
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+PUBLIC_POST_LIMIT = "10 per minute; 60 per hour"
+LOGIN_LIMIT = "5 per minute; 30 per hour"
+ROLES = {"intake": "受理员", "supervisor": "督办员", "window-lead": "窗口负责人", "auditor": "审计员"}
+# Who may read phone and ID numbers unmasked: those who must call the complainant back.
+UNMASKED_ROLES = frozenset({"intake", "supervisor"})
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _headers(response: Any) -> Any:
+    """Security headers on every response, the static site's included."""
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"  # keeps CSRF's referrer check working on HTTPS
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.path.startswith(("/staff", "/forms")):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Wire CSRF, the limiter and the headers into the app."""
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_headers)
+
+
+def current_user() -> User | None:
+    """The logged-in staff member; a cookie from before logout (older session_version) is refused."""
+    if "user" in g:
+        return g.user
+    user = None
+    user_id, version = session.get("uid"), session.get("sv")
+    if user_id is not None:
+        from forms_api.views import db_session
+
+        found = db_session().get(User, user_id)
+        if found is not None and found.active and found.session_version == version:
+            user = found
+        else:
+            session.clear()
+    g.user = user
+    return user
+
+
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
+    """Staff views: log in first; then the role must be one of `roles` (none given: any staff role)."""
+
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("staff.login", next=request.path))
+            if roles and user.role not in roles:
+                abort(403)
+            session.permanent = True  # idle timeout restarts on each request
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,237 @@
+"""The staff console: login, the queue ordered by deadline, the case page and every transition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from forms_api import catalogue, security, states, workflow
+from forms_api.forms import BaseForm, id_number, options, phone
+from forms_api.models import Case, User
+from forms_api.privacy import mask_id_number, mask_name, mask_phone, normalise_phone
+from forms_api.security import LOGIN_LIMIT, ROLES, UNMASKED_ROLES, current_user, limiter, role_required
+from forms_api.views import calendar, db_session, today, vault, write
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+STAFF = tuple(ROLES)
+
+
+class LoginForm(BaseForm):
+    username = StringField("用户名", validators=[DataRequired("请填写用户名"), Length(max=64)])
+    password = PasswordField("密码", validators=[DataRequired("请填写密码"), Length(max=200)])
+
+
+class ActionForm(BaseForm):
+    """Fields every transition may use; each action requires its own (see REQUIRED)."""
+
+    version = HiddenField()
+    reason = TextAreaField("不予受理的理由", validators=[Optional(), Length(max=1000)])
+    referral = TextAreaField("告知去向（应向哪个部门反映）", validators=[Optional(), Length(max=1000)])
+    reply = TextAreaField("答复或处理情况", validators=[Optional(), Length(max=4000)])
+    opinion = TextAreaField("督办意见", validators=[Optional(), Length(max=2000)])
+    days = IntegerField("答复期限（工作日）", validators=[Optional(), NumberRange(1, 60, "期限为 1 到 60 个工作日")])
+    window = SelectField("责任窗口", validators=[Optional()])
+    handling = TextAreaField("处理结果", validators=[Optional(), Length(max=4000)])
+    rectification = TextAreaField("整改情况", validators=[Optional(), Length(max=4000)])
+    note = StringField("备注", validators=[Optional(), Length(max=500)])
+
+
+REQUIRED: dict[str, dict[str, str]] = {
+    "refuse": {"reason": "请填写不予受理的理由", "referral": "请告知投诉人应向哪里反映"},
+    "settle": {"reply": "请记录现场协调处理的情况"},
+    "issue_order": {"opinion": "请填写督办意见", "days": "请填写答复期限", "window": "请选择责任窗口"},
+    "record_handling": {"handling": "请填写处理结果"},
+    "reply": {"reply": "请填写答复内容"},
+}
+
+
+class RegisterForm(BaseForm):
+    """On-site, phone or letter complaints, registered by the intake clerk (首问负责)."""
+
+    channel = SelectField("来源", choices=options([("onsite", "现场"), ("phone", "电话"), ("letter", "信函")]))
+    target = SelectField("投诉对象", validators=[DataRequired("请选择投诉对象")])
+    matter = TextAreaField("投诉事项", validators=[DataRequired("请填写投诉事项"), Length(max=2000)])
+    demand = TextAreaField("诉求", validators=[Optional(), Length(max=1000)])
+    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40)])
+    phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), phone()])
+    id_number = StringField("身份证号（选填）", validators=[Optional(), id_number()])
+    first_receiver = StringField("首问负责人", validators=[DataRequired("请填写首问负责人"), Length(max=64)])
+
+
+def _windows() -> list[tuple[str, str]]:
+    return [(f"{t.office}:{t.window}", t.label) for t in catalogue.all_targets() if t.key.startswith("window:")]
+
+
+def _can_see(user: User, case: Case) -> bool:
+    """A window lead sees only the cases of their own windows."""
+    return user.role != "window-lead" or f"{case.office}:{case.window}" in (user.windows or [])
+
+
+def _load(case_id: int) -> tuple[User, Case]:
+    user = current_user()
+    case = db_session().get(Case, case_id)
+    if case is None or user is None:
+        abort(404)
+    if not _can_see(user, case):
+        abort(403)
+    return user, case
+
+
+def _person(case: Case, role: str) -> dict[str, str]:
+    """The complainant's details: in full for roles that call back, masked for others."""
+    v = vault()
+    name, tel, idn = v.open(case.name_enc), v.open(case.phone_enc), v.open(case.id_number_enc)
+    if role in UNMASKED_ROLES:
+        return {"name": name or "", "phone": tel or "", "id_number": idn or ""}
+    return {"name": mask_name(name), "phone": mask_phone(tel), "id_number": mask_id_number(idn)}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"])
+def login() -> ResponseReturnValue:
+    """用户名 and 密码; the same message whether the name or the password was wrong."""
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("forms_api/staff/login.html", form=form), 400 if request.method == "POST" else 200
+    user = db_session().scalar(select(User).where(User.username == form.username.data, User.active.is_(True)))
+    try:
+        if user is None:
+            raise VerificationError
+        security.hasher.verify(user.password_hash, form.password.data)
+    except (VerificationError, InvalidHashError):
+        form.password.errors = ["用户名或密码不正确"]
+        return render_template("forms_api/staff/login.html", form=form), 401
+    session.clear()
+    session.update(uid=user.id, sv=user.session_version)
+    session.permanent = True
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith("/staff/") and "//" not in target else url_for("staff.queue"))
+
+
+@bp.post("/logout")
+@role_required()
+def logout() -> ResponseReturnValue:
+    """End the session for good: the stored version moves on, so a replayed cookie is refused."""
+    user = current_user()
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        s.get_one(User, user.id).session_version += 1  # type: ignore[union-attr]
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/")
+@role_required(*STAFF)
+def queue() -> ResponseReturnValue:
+    """Open cases first by deadline, with filters; overdue ones stand out."""
+    user = current_user()
+    query = select(Case).order_by(Case.deadline.is_(None), Case.deadline, Case.created_at)
+    args = request.args
+    if args.get("state") in states.STATES:
+        query = query.where(Case.state == args["state"])
+    elif not args.get("all"):
+        query = query.where(Case.state.not_in(states.FINAL))
+    if args.get("kind") in ("complaint", "suggestion", "rectification"):
+        query = query.where(Case.kind == args["kind"])
+    if args.get("overdue"):
+        query = query.where(Case.deadline < today(), Case.state.not_in(states.FINAL))
+    cases = [c for c in db_session().scalars(query).all() if _can_see(user, c)]  # type: ignore[arg-type]
+    if args.get("window"):
+        cases = [c for c in cases if f"{c.office}:{c.window}" == args["window"]]
+    return render_template("forms_api/staff/queue.html", cases=cases, states=states.STATES, today=today(),
+                           windows=_windows(), user=user, roles=ROLES)  # fmt: skip
+
+
+@bp.get("/case/<int:case_id>")
+@role_required(*STAFF)
+def case_page(case_id: int, form: ActionForm | None = None) -> ResponseReturnValue:
+    """Everything about one case, its 督办单 rounds and its full history."""
+    user, case = _load(case_id)
+    if form is None:
+        form = ActionForm(version=str(case.version))
+        form.window.choices = options(_windows())
+        form.window.data = f"{case.office}:{case.window}" if case.office else None
+    return render_template(
+        "forms_api/staff/case.html", case=case, user=user, person=_person(case, user.role), form=form,
+        actions=states.available(case.state, user.role), states=states.STATES, local_time=workflow.local_time,
+        today=today(), required=REQUIRED, roles=ROLES,
+    )  # fmt: skip
+
+
+def _fields(name: str, form: ActionForm) -> dict[str, Any] | None:
+    """The action's fields, or None after putting a message on each missing one."""
+    missing = False
+    for field_name, message in REQUIRED.get(name, {}).items():
+        if not getattr(form, field_name).data:
+            getattr(form, field_name).errors = [message]
+            missing = True
+    if missing:
+        return None
+    fields: dict[str, Any] = {k: getattr(form, k).data for k in REQUIRED.get(name, {})}
+    if name == "issue_order":
+        office, _, window = form.window.data.partition(":")
+        fields.update(office=office, window=window)
+    if name == "record_handling":
+        fields["rectification"] = form.rectification.data or None
+    return fields
+
+
+@bp.post("/case/<int:case_id>/<name>")
+@role_required(*STAFF)
+def act(case_id: int, name: str) -> ResponseReturnValue:
+    """One transition from the case page; a stale page or a disallowed move gets a clear refusal."""
+    user, _ = _load(case_id)
+    form = ActionForm()
+    form.window.choices = options(_windows())
+    fields = _fields(name, form) if form.validate_on_submit() else None
+    if fields is None:
+        flash("请按提示补充后再提交", "error")
+        return case_page(case_id, form), 400  # type: ignore[return-value]
+    limit = catalogue.get().config.resupervision_limit + 1
+    try:
+        with write() as s, s.begin():
+            s.connection(execution_options={"sqlite_immediate": True})
+            fresh = s.get_one(Case, case_id)
+            states.check(name, fresh.state, user.role)  # a refusal names the real reason first
+            if str(fresh.version) != form.version.data:
+                raise workflow.Conflict("该案件刚被其他人处理过，请查看最新情况后再操作")
+            actor = workflow.Actor(user.username, user.role)
+            workflow.apply(s, fresh, name, actor, calendar=calendar(), today=today(), max_rounds=limit,
+                           note=form.note.data or None, **fields)  # fmt: skip
+        flash(f"已完成：{states.TRANSITIONS[name].label}", "ok")
+    except states.TransitionRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("staff.case_page", case_id=case_id), code=303)
+    return redirect(url_for("staff.case_page", case_id=case_id), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@role_required("intake")
+def register() -> ResponseReturnValue:
+    """Register a complaint received on site, by phone or by letter."""
+    form = RegisterForm()
+    form.target.choices = options([("", "请选择"), *((t.key, t.label) for t in catalogue.all_targets())])
+    if not form.validate_on_submit():
+        return render_template("forms_api/staff/register.html", form=form), 400 if request.method == "POST" else 200
+    chosen = catalogue.target(form.target.data)
+    if chosen is None:
+        form.target.errors = ["请选择投诉对象"]
+        return render_template("forms_api/staff/register.html", form=form), 400
+    item = workflow.Submission(
+        kind="complaint", channel=form.channel.data, target_type=chosen.key.split(":", 1)[0], target_ref=chosen.key,
+        target_label=chosen.label, office=chosen.office, window=chosen.window, matter=form.matter.data,
+        demand=form.demand.data or None, name=form.name.data, phone=normalise_phone(form.phone.data),
+        id_number=(form.id_number.data or "").upper() or None, first_receiver=form.first_receiver.data,
+    )  # fmt: skip
+    user = current_user()
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        receipt = workflow.submit(s, vault(), item, workflow.Actor(user.username, user.role), today())  # type: ignore[union-attr]
+    flash(f"已登记，受理编号 {receipt.case.receipt_no}，查询码 {receipt.query_code}（请告知投诉人）", "ok")
+    return redirect(url_for("staff.case_page", case_id=receipt.case.id), code=303)

@@ -1,0 +1,189 @@
+"""The staff console: login and logout, the role × endpoint × ownership grid, masking, the whole flow."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from forms_api.models import Case
+from tests.conftest import form_fields, login, submit_form
+from tests.test_complaints import GOOD
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., str]) -> None:
+    make_user("clerk", "intake")
+    make_user("boss", "supervisor")
+    make_user("lead1", "window-lead", ["county-hall:1"])
+    make_user("lead5", "window-lead", ["county-hall:5"])
+    make_user("audit", "auditor")
+
+
+def _case_id(app: Flask) -> int:
+    with app.extensions["sessions"]() as session:
+        return session.scalars(select(Case)).one().id
+
+
+def _citizen_files(app: Flask) -> int:
+    citizen = app.test_client()
+    assert submit_form(citizen, "/forms/complaint/", GOOD).status_code == 303
+    return _case_id(app)
+
+
+def _act(client: FlaskClient, case_id: int, name: str, data: dict[str, str] | None = None) -> str:
+    page = client.get(f"/staff/case/{case_id}")
+    response = client.post(
+        f"/staff/case/{case_id}/{name}", data={**form_fields(page.get_data(as_text=True)), **(data or {})}
+    )
+    return (
+        client.get(f"/staff/case/{case_id}").get_data(as_text=True)
+        if response.status_code == 303
+        else response.get_data(as_text=True)
+    )
+
+
+def test_there_is_no_default_account(client: FlaskClient) -> None:
+    for name, password in (("admin", "admin"), ("admin", "correct-horse-1")):
+        assert login(client, name, password).status_code == 401
+
+
+def test_wrong_password_gives_one_message(client: FlaskClient, staff: None) -> None:
+    response = login(client, "clerk", "wrong-password")
+    assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
+
+
+def test_login_cookie_flags(client: FlaskClient, staff: None) -> None:
+    response = login(client, "clerk")
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logout_refuses_a_replayed_cookie(client: FlaskClient, app: Flask, staff: None) -> None:
+    login(client, "boss")
+    stolen = client.get_cookie("session")
+    assert stolen is not None
+    html = client.get("/staff/").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    client.post("/staff/logout", data={"csrf_token": csrf})
+    replay = app.test_client()
+    replay.set_cookie("session", stolen.value)
+    assert replay.get("/staff/").status_code == 302  # back to the login page
+
+
+GRID = [  # (role user, method, path template, expected status)
+    (None, "get", "/staff/", 302),
+    ("audit", "get", "/staff/", 200),
+    ("audit", "get", "/staff/case/{id}", 200),
+    ("audit", "get", "/staff/register", 403),
+    ("lead1", "get", "/staff/case/{id}", 200),
+    ("lead5", "get", "/staff/case/{id}", 403),
+    ("clerk", "get", "/staff/register", 200),
+    ("boss", "get", "/staff/register", 403),
+]
+
+
+@pytest.mark.parametrize(("user", "method", "path", "status"), GRID)
+def test_role_endpoint_ownership_grid(
+    client: FlaskClient, app: Flask, staff: None, user: str | None, method: str, path: str, status: int
+) -> None:
+    case_id = _citizen_files(app)
+    if user:
+        login(client, user)
+    assert getattr(client, method)(path.format(id=case_id)).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("user", "action"), [("audit", "file"), ("lead1", "file"), ("boss", "file"), ("clerk", "reply")]
+)
+def test_actions_outside_the_role_are_refused(
+    client: FlaskClient, app: Flask, staff: None, user: str, action: str
+) -> None:
+    case_id = _citizen_files(app)
+    login(client, user)
+    html = _act(client, case_id, action, {"reply": "x"})
+    assert "您的角色不能执行" in html or "不能执行" in html
+    with app.extensions["sessions"]() as session:
+        assert session.get_one(Case, case_id).state == "received"
+
+
+@pytest.mark.parametrize(("user", "shown", "hidden"), [
+    ("clerk", "13812345678", "138****5678"), ("boss", "11010519491231002X", "110***********002X"),
+    ("audit", "138****5678", "13812345678"), ("lead1", "110***********002X", "11010519491231002X"),
+])  # fmt: skip
+def test_personal_data_masked_except_for_roles_that_call_back(
+    client: FlaskClient, app: Flask, staff: None, user: str, shown: str, hidden: str
+) -> None:
+    case_id = _citizen_files(app)
+    login(client, user)
+    html = client.get(f"/staff/case/{case_id}").get_data(as_text=True)
+    assert shown in html and hidden not in html
+
+
+def test_queue_shows_only_own_windows_to_a_window_lead(client: FlaskClient, app: Flask, staff: None) -> None:
+    _citizen_files(app)
+    login(client, "lead5")
+    assert "TS" not in client.get("/staff/").get_data(as_text=True).split("<tbody>")[1]
+    login(client, "lead1")
+    assert "排队" not in client.get("/staff/").get_data(as_text=True)  # the matter is not listed
+    assert re.search(r">TS\d{14}<", client.get("/staff/").get_data(as_text=True))
+
+
+def test_whole_flow_with_resupervision(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    assert "已立案" in _act(client, case_id, "file")
+    login(client, "boss")
+    missing = _act(client, case_id, "issue_order", {"opinion": "", "days": "", "window": "county-hall:1"})
+    assert "请填写督办意见" in missing and "请填写答复期限" in missing
+    html = _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "days": "5", "window": "county-hall:1"})
+    assert "督办中" in html and "第 1 轮督办单" in html
+    login(client, "lead1")
+    assert "窗口已处理" in _act(
+        client, case_id, "record_handling", {"handling": "已核实并批评教育", "rectification": "落实离岗告示"}
+    )
+    login(client, "boss")
+    assert "已答复" in _act(client, case_id, "reply", {"reply": "经核实情况属实，已整改"})
+    with app.extensions["sessions"]() as session:
+        case = session.get_one(Case, case_id)
+        receipt = case.receipt_no
+    citizen = app.test_client()
+    # The complainant is not satisfied: supervision re-opens (the query code is theirs; read it back here).
+    code = app.extensions["vault"].open(case.query_code_enc)
+    data = {"receipt_no": receipt, "query_code": code, "action": "unsatisfied", "note": "仍有离岗"}
+    html = submit_form(citizen, "/forms/track/act", data, page="/forms/track/").get_data(as_text=True)
+    assert "再次督办" in html and "经核实情况属实，已整改" in html
+    login(client, "boss")
+    html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "days": "3", "window": "county-hall:1"})
+    assert "第 2 轮督办单" in html
+    assert html.count("→") >= 7  # every step is in the history
+
+
+def test_stale_page_loses_to_the_first_action(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    stale = form_fields(client.get(f"/staff/case/{case_id}").get_data(as_text=True))
+    _act(client, case_id, "file")
+    client.post(
+        f"/staff/case/{case_id}/refuse",
+        data={**stale, "reason": "不属于受理范围", "referral": "县市场监管局"},
+    )
+    html = client.get(f"/staff/case/{case_id}").get_data(as_text=True)
+    assert "不能执行「不予受理并告知去向」" in html  # the stale page lost; the message says why
+    with app.extensions["sessions"]() as session:
+        assert session.get_one(Case, case_id).state == "filed"
+
+
+def test_intake_registers_a_phone_complaint(client: FlaskClient, app: Flask, staff: None) -> None:
+    login(client, "clerk")
+    data = {"channel": "phone", "target": "post:jiuye-dengji", "matter": "电话反映：窗口态度生硬", "name": "李四",
+            "phone": "0575-86123456", "first_receiver": "王丽娟（QX0103）"}  # fmt: skip
+    response = submit_form(client, "/staff/register", data)
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已登记，受理编号 TS" in html and "首问负责人 王丽娟（QX0103）" in html

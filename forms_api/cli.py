@@ -1,4 +1,4 @@
-"""Backend commands of `portal`: staff accounts (more to come: stats export, purge)."""
+"""Backend commands of `portal`: staff accounts and the retention purge."""
 
 from __future__ import annotations
 
@@ -59,3 +59,17 @@ def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: P
         sys.exit(1)
     click.echo(f"已创建 {name}（{ROLES[role]}）。密码：{password}")
     click.echo("密码只显示这一次，请立即转交本人并妥善保管。")
+
+
+@click.command()
+@click.option("--content", default="content", type=click.Path(path_type=Path), show_default=True)
+@click.option("--config", default="site_config.yml", type=click.Path(path_type=Path), show_default=True)
+def purge(content: Path, config: Path) -> None:
+    """删除超过保存期限（site_config.yml 的 retention_days）的已办结案件中的个人信息。"""
+    from forms_api import retention
+
+    app = _app(content, config)
+    days = app.extensions["catalogue"].config.retention_days
+    with app.extensions["sessions"]() as session, session.begin():
+        count = retention.purge(session, days)
+    click.echo(f"已删除 {count} 件已办结案件的个人信息（保存期限 {days} 天）。")

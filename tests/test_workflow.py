@@ -143,3 +143,27 @@ def test_withdraw_before_handling(sessions: sessionmaker[Session], vault: Vault)
     case_id = _submit(sessions, vault).case.id
     case = _act(sessions, case_id, "withdraw", workflow.CITIZEN)
     assert case.state == "withdrawn" and case.closed_at is not None
+
+
+def test_purge_anonymises_only_old_finished_cases(sessions: sessionmaker[Session], vault: Vault) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from forms_api import retention
+
+    old = _submit(sessions, vault, "old").case.id
+    recent = _submit(sessions, vault, "recent").case.id
+    open_case = _submit(sessions, vault, "open").case.id
+    for case_id in (old, recent):
+        _act(sessions, case_id, "withdraw", workflow.CITIZEN)
+    with db.transaction(sessions) as session:
+        session.get_one(Case, old).closed_at = datetime.now(UTC) - timedelta(days=400)
+    with db.transaction(sessions) as session:
+        assert retention.purge(session, 365) == 1
+    with sessions() as session:
+        purged = session.get_one(Case, old)
+        assert purged.anonymised and purged.phone_enc is None and purged.name_enc is None
+        assert purged.matter == retention.REDACTED and purged.events[-1].action == "purge"
+        assert session.get_one(Case, recent).phone_enc is not None
+        assert session.get_one(Case, open_case).phone_enc is not None
+    with db.transaction(sessions) as session:
+        assert retention.purge(session, 365) == 0  # idempotent

@@ -84,7 +84,75 @@ def line_of(path: Path, needle: str, nth: int = 1) -> int:
 
 
 # ------------------------------------------------------------------ backend
-DATABASE_ENV = "PORTAL_TEST_DATABASE_URL"  # set to a PostgreSQL URL to run the backend suite there
+# The backend suite runs on SQLite and, when PORTAL_TEST_POSTGRES names a server, on PostgreSQL too.
+# .ci/run sets PORTAL_REQUIRE_SERVICES=1: then a missing PostgreSQL or Redis fails instead of skipping.
+REQUIRE_SERVICES = os.environ.get("PORTAL_REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str) -> None:
+    """Skip locally; fail under CI, where the service must be there."""
+    message = f"{what} is not available (set its PORTAL_TEST_* variable)"
+    if REQUIRE_SERVICES:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the PostgreSQL server named by PORTAL_TEST_POSTGRES, dropped at the end."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    server = os.environ.get("PORTAL_TEST_POSTGRES")
+    if not server:
+        _missing("PostgreSQL")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
+    name = f"portal_test_{os.getpid()}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        _missing(f"PostgreSQL at {server} ({exc.orig})")
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)  # type: ignore[arg-type]
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server named by PORTAL_TEST_REDIS (a database number of the tests' own)."""
+    import redis
+
+    url = os.environ.get("PORTAL_TEST_REDIS")
+    if not url:
+        _missing("Redis")
+    try:
+        client = redis.Redis.from_url(url)  # type: ignore[arg-type]
+        client.ping()
+        client.flushdb()
+    except redis.RedisError as exc:
+        _missing(f"Redis at {url} ({exc})")
+    return url  # type: ignore[return-value]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each backend test runs once per database; PostgreSQL tables are dropped after each test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'portal.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    from sqlalchemy import create_engine
+
+    from forms_api.models import Base
+
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -98,12 +166,12 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    """The backend on a private SQLite file (or PORTAL_TEST_DATABASE_URL) with the shipped content."""
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """The backend on a private database with the shipped content."""
     from forms_api import create_app
 
     overrides = {
-        "DATABASE_URL": os.environ.get(DATABASE_ENV) or f"sqlite:///{tmp_path / 'portal.db'}",
+        "DATABASE_URL": database_url,
         "PORTAL_INSTANCE": str(tmp_path / "instance"),
         "PORTAL_CONTENT": str(ROOT / "content"),
         "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
@@ -113,10 +181,6 @@ def app(tmp_path: Path) -> Iterator[Flask]:
     flask_app = create_app(overrides)
     flask_app.config["TESTING"] = True
     yield flask_app
-    from forms_api.models import Base
-
-    if os.environ.get(DATABASE_ENV):
-        Base.metadata.drop_all(flask_app.extensions["engine"])
     flask_app.extensions["engine"].dispose()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -24,8 +23,8 @@ LEAD = workflow.Actor("lead", "window-lead")
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = db.make_engine(f"sqlite:///{tmp_path / 'cases.db'}")
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = db.make_engine(database_url)
     db.create_schema(engine)
     yield db.make_sessions(engine)
     engine.dispose()

@@ -1,0 +1,62 @@
+"""Rate limits (memory and Redis, across workers), and personal data never written to logs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from forms_api import create_app, workflow
+from tests.conftest import ROOT, login, submit_form
+from tests.test_complaints import GOOD
+
+
+def _app(tmp_path: Path, limits: str, name: str = "a") -> Flask:
+    return create_app({
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.db'}", "PORTAL_INSTANCE": str(tmp_path / "i"),
+        "PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
+        "RATELIMIT_STORAGE_URI": limits, "PORTAL_SITE_DIR": str(tmp_path / name),
+    })  # fmt: skip
+
+
+def test_public_posts_are_rate_limited(client: FlaskClient) -> None:
+    statuses = [
+        submit_form(client, "/forms/track/", {"receipt_no": "TS1", "query_code": "X"}).status_code for _ in range(11)
+    ]
+    assert statuses[:10] == [404] * 10 and statuses[10] == 429
+    page = submit_form(client, "/forms/track/", {"receipt_no": "TS1", "query_code": "X"})
+    assert "提交过于频繁，请稍后再试" in page.get_data(as_text=True)
+
+
+def test_login_is_throttled(client: FlaskClient, make_user: object) -> None:
+    make_user("clerk", "intake")  # type: ignore[operator]
+    statuses = [login(client, "clerk", "wrong-password").status_code for _ in range(6)]
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    assert login(client, "clerk").status_code == 429  # even the right password waits
+
+
+def test_limit_holds_across_workers_with_redis(tmp_path: Path, redis_url: str) -> None:
+    first, second = _app(tmp_path, redis_url, "a").test_client(), _app(tmp_path, redis_url, "b").test_client()
+    codes = [submit_form(c, "/forms/track/", {"receipt_no": "TS1", "query_code": "X"}).status_code
+             for c in [first, second] * 6]  # fmt: skip
+    assert codes.count(429) == 2  # 10 allowed in total, not 10 per worker
+
+
+def test_errors_do_not_log_personal_data(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database unavailable 13812345678")
+
+    monkeypatch.setattr(workflow, "submit", broken)
+    with caplog.at_level(logging.DEBUG):
+        response = submit_form(client, "/forms/complaint/", GOOD)
+    assert response.status_code == 500 and "系统出现问题" in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+    logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
+    assert "RuntimeError" in logged
+    for secret in ("13812345678", "1234 5678", "11010519491231002X", "张三"):
+        assert secret not in logged

@@ -48,10 +48,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from forms_api.complaints import bp as complaints_bp
+    from forms_api.evaluations import bp as evaluations_bp
     from forms_api.staff import bp as staff_bp
     from forms_api.tracking import bp as tracking_bp
 
     app.register_blueprint(complaints_bp)
+    app.register_blueprint(evaluations_bp)
     app.register_blueprint(tracking_bp)
     app.register_blueprint(staff_bp)
     if Path(values["PORTAL_SITE_DIR"]).is_dir():

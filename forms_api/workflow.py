@@ -107,6 +107,13 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today
     return Receipt(case, code, created=True)
 
 
+def open_rectification(session: Session, case: Case, deadline: date) -> None:
+    """A 差评整改 case skips classification: it is filed at once, with its own deadline."""
+    _move(session, case, "filed", {"category": "立案处理类", "deadline": deadline})
+    session.add(CaseEvent(case_id=case.id, action="file", from_state="received", to_state="filed",
+                          actor="系统", role="system", note="差评自动立案整改"))  # fmt: skip
+
+
 def find(session: Session, vault: Vault, receipt_no: str, query_code: str) -> Case | None:
     """The case with this receipt number, only if the query code matches."""
     case = session.scalar(select(Case).where(Case.receipt_no == receipt_no.strip().upper()))

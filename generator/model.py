@@ -441,5 +441,6 @@ class SiteConfig(Model):
     forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
     timezone: Annotated[Text, AfterValidator(_zone)] = Field("Asia/Shanghai", title="时区")
     resupervision_limit: int = Field(2, ge=1, le=5, title="再次督办次数上限")
+    rectification_days: int = Field(5, ge=1, le=30, title="差评整改期限（工作日）")
     retention_days: int = Field(1095, ge=30, le=3650, title="办结案件个人信息保存天数")
     copyright: Text | None = Field(None, title="版权信息")

@@ -106,3 +106,48 @@ def done() -> ResponseReturnValue:
     if receipt is None:
         return redirect(url_for("tracking.track"))
     return render_template("forms_api/receipt.html", receipt=receipt)
+
+
+class SuggestionForm(Honeypot):
+    """意见建议: the content is required; contact details only if a reply is wanted."""
+
+    target = SelectField("涉及的窗口或事项（选填）")
+    content = TextAreaField(
+        "意见建议", validators=[DataRequired("请填写意见建议"), Length(max=2000, message="最多 2000 个字")]
+    )
+    name = StringField("姓名（选填）", validators=[Optional(), Length(max=40, message="姓名最多 40 个字")])
+    phone = StringField("联系电话（选填）", validators=[Optional(), phone()])
+    consent = BooleanField("我已阅读并同意上述个人信息收集说明")
+    token = HiddenField()
+
+    def validate_consent(self, field: BooleanField) -> None:
+        """Consent is needed exactly when personal data is given."""
+        if (self.name.data or self.phone.data) and not field.data:
+            raise ValidationError("留下姓名或电话时，请阅读并同意个人信息收集说明")
+
+
+@bp.route("/suggestion/", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_POST_LIMIT, methods=["POST"])
+def suggestion() -> ResponseReturnValue:
+    """An opinion or suggestion (意见反映类), answered by a supervisor."""
+    form = SuggestionForm()
+    form.target.choices = options([("", "不涉及具体窗口或事项"), *((t.key, t.label) for t in catalogue.all_targets())])
+    if request.method == "GET":
+        form.token.data = uuid.uuid4().hex
+    if not form.validate_on_submit():
+        return render_template("forms_api/suggestion.html", form=form), 400 if request.method == "POST" else 200
+    if form.website.data:
+        abort(400)
+    chosen = catalogue.target(form.target.data or "")
+    item = workflow.Submission(
+        kind="suggestion", channel="online", target_type=chosen.key.split(":", 1)[0] if chosen else OTHER,
+        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else "综合",
+        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
+        matter=form.content.data, name=form.name.data or None,
+        phone=normalise_phone(form.phone.data) if form.phone.data else None, token=form.token.data or None,
+    )  # fmt: skip
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    session["receipt"] = {"no": receipt.case.receipt_no, "code": receipt.query_code}
+    return redirect(url_for("complaints.done"), code=303)

@@ -117,3 +117,25 @@ def test_user_cannot_set_state_or_assignee(client: FlaskClient, app: Flask) -> N
     with app.extensions["sessions"]() as session:
         case = session.scalars(select(Case)).one()
         assert case.state == "received" and case.window == "1" and case.category is None
+
+
+def test_suggestion_without_contact_details(client: FlaskClient, app: Flask) -> None:
+    response = submit_form(client, "/forms/suggestion/", {"target": "", "content": "建议增加周六上午服务"})
+    assert response.status_code == 303
+    with app.extensions["sessions"]() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.kind == "suggestion" and case.receipt_no.startswith("JY") and case.phone_enc is None
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"content": ""}, "请填写意见建议"),
+        ({"content": "好", "phone": "123"}, "请输入11位手机号码"),
+        ({"content": "好", "name": "王五"}, "留下姓名或电话时，请阅读并同意"),
+    ],
+)
+def test_suggestion_bad_input(client: FlaskClient, app: Flask, data: dict[str, str], message: str) -> None:
+    response = submit_form(client, "/forms/suggestion/", {"target": "", **data})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert _count(app) == 0

@@ -84,7 +84,7 @@ class SupervisionOrder(Base):
     deadline: Mapped[date] = mapped_column(Date)
     office: Mapped[str] = mapped_column(String(64))
     window: Mapped[str] = mapped_column(String(32))
-    assignee: Mapped[str | None] = mapped_column(String(32))  # staff number: the post's A, or its B
+    assignee: Mapped[str | None] = mapped_column(String(120))  # the post's A, or its B while the A is away
     issued_by: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     handling: Mapped[str | None] = mapped_column(Text)

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from forms_api import catalogue, security, states, workflow
 from forms_api.forms import BaseForm, id_number, options, phone
-from forms_api.models import Case, User
+from forms_api.models import Absence, Case, User, utcnow
 from forms_api.privacy import mask_id_number, mask_name, mask_phone, normalise_phone
 from forms_api.security import LOGIN_LIMIT, ROLES, UNMASKED_ROLES, current_user, limiter, role_required
 from forms_api.views import calendar, db_session, today, vault, write
@@ -66,6 +66,22 @@ class RegisterForm(BaseForm):
 
 def _windows() -> list[tuple[str, str]]:
     return [(f"{t.office}:{t.window}", t.label) for t in catalogue.all_targets() if t.key.startswith("window:")]
+
+
+def _absent_posts() -> set[str]:
+    """Posts whose A is marked absent now."""
+    return set(db_session().scalars(select(Absence.post_id).where(Absence.ended_at.is_(None))))
+
+
+def _assignee(office: str, window: str) -> str | None:
+    """AB角: the post's A handles the 督办单, or its B while the A is marked absent."""
+    absent = _absent_posts()
+    for post in catalogue.get().posts:
+        if post.office == office and window in post.windows:
+            staff = catalogue.get().staff_member(post.b if post.id in absent else post.a)
+            role = "B角" if post.id in absent else "A角"
+            return f"{staff.name}（{staff.number}，{post.name}{role}）"
+    return None
 
 
 def _can_see(user: User, case: Case) -> bool:
@@ -176,7 +192,7 @@ def _fields(name: str, form: ActionForm) -> dict[str, Any] | None:
     fields: dict[str, Any] = {k: getattr(form, k).data for k in REQUIRED.get(name, {})}
     if name == "issue_order":
         office, _, window = form.window.data.partition(":")
-        fields.update(office=office, window=window)
+        fields.update(office=office, window=window, assignee=_assignee(office, window))
     if name == "record_handling":
         fields["rectification"] = form.rectification.data or None
     return fields
@@ -235,3 +251,34 @@ def register() -> ResponseReturnValue:
         receipt = workflow.submit(s, vault(), item, workflow.Actor(user.username, user.role), today())  # type: ignore[union-attr]
     flash(f"已登记，受理编号 {receipt.case.receipt_no}，查询码 {receipt.query_code}（请告知投诉人）", "ok")
     return redirect(url_for("staff.case_page", case_id=receipt.case.id), code=303)
+
+
+@bp.get("/posts")
+@role_required(*STAFF)
+def posts() -> ResponseReturnValue:
+    """Posts with their A and B; a supervisor marks an absent A, and new 督办单 go to the B."""
+    absent = _absent_posts()
+    rows = [(p, catalogue.get().staff_member(p.a), catalogue.get().staff_member(p.b), p.id in absent)
+            for p in catalogue.get().posts]  # fmt: skip
+    return render_template("forms_api/staff/posts.html", rows=rows, user=current_user(), roles=ROLES)
+
+
+@bp.post("/posts/<post_id>/<change>")
+@role_required("supervisor")
+def mark(post_id: str, change: str) -> ResponseReturnValue:
+    """Mark the A of a post absent, or back at work."""
+    if post_id not in {p.id for p in catalogue.get().posts} or change not in ("absent", "back"):
+        abort(404)
+    form = BaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    user = current_user()
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        open_absence = s.scalar(select(Absence).where(Absence.post_id == post_id, Absence.ended_at.is_(None)))
+        if change == "absent" and open_absence is None:
+            s.add(Absence(post_id=post_id, marked_by=user.username))  # type: ignore[union-attr]
+        elif change == "back" and open_absence is not None:
+            open_absence.ended_at = utcnow()
+    flash("已更新岗位在岗情况", "ok")
+    return redirect(url_for("staff.posts"), code=303)

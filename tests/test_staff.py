@@ -187,3 +187,25 @@ def test_intake_registers_a_phone_complaint(client: FlaskClient, app: Flask, sta
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "已登记，受理编号 TS" in html and "首问负责人 王丽娟（QX0103）" in html
+
+
+def test_absent_a_sends_new_orders_to_the_b(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    _act(client, case_id, "file")
+    login(client, "boss")
+    html = client.get("/staff/posts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    client.post("/staff/posts/jiuye-dengji/absent", data={"csrf_token": csrf})
+    assert "不在岗" in client.get("/staff/posts").get_data(as_text=True)
+    html = _act(client, case_id, "issue_order", {"opinion": "请核实", "days": "5", "window": "county-hall:1"})
+    assert "周志强（QX0102，就业登记岗B角）" in html
+    client.post("/staff/posts/jiuye-dengji/back", data={"csrf_token": csrf})
+    assert "标记A角不在岗" in client.get("/staff/posts").get_data(as_text=True)
+
+
+def test_only_supervisors_mark_absence(client: FlaskClient, staff: None) -> None:
+    login(client, "clerk")
+    html = client.get("/staff/posts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert client.post("/staff/posts/jiuye-dengji/absent", data={"csrf_token": csrf}).status_code == 403

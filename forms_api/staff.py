@@ -282,3 +282,24 @@ def mark(post_id: str, change: str) -> ResponseReturnValue:
             open_absence.ended_at = utcnow()
     flash("已更新岗位在岗情况", "ok")
     return redirect(url_for("staff.posts"), code=303)
+
+
+@bp.get("/case/<int:case_id>/print/register")
+@role_required(*STAFF)
+def print_register(case_id: int) -> ResponseReturnValue:
+    """投诉登记表, laid out for A4."""
+    user, case = _load(case_id)
+    return render_template("forms_api/staff/print_register.html", case=case, person=_person(case, user.role),
+                           agency=catalogue.get().agency, local_time=workflow.local_time)  # fmt: skip
+
+
+@bp.get("/case/<int:case_id>/print/order/<int:round_no>")
+@role_required(*STAFF)
+def print_order(case_id: int, round_no: int) -> ResponseReturnValue:
+    """投诉督办单 of one round, laid out for A4; the window gets no complainant details."""
+    _, case = _load(case_id)
+    order = next((o for o in case.orders if o.round == round_no), None)
+    if order is None:
+        abort(404)
+    return render_template("forms_api/staff/print_order.html", case=case, order=order,
+                           agency=catalogue.get().agency, local_time=workflow.local_time)  # fmt: skip

@@ -209,3 +209,18 @@ def test_only_supervisors_mark_absence(client: FlaskClient, staff: None) -> None
     html = client.get("/staff/posts").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
     assert client.post("/staff/posts/jiuye-dengji/absent", data={"csrf_token": csrf}).status_code == 403
+
+
+def test_printable_register_and_order(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    _act(client, case_id, "file")
+    login(client, "boss")
+    _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "days": "5", "window": "county-hall:1"})
+    register = client.get(f"/staff/case/{case_id}/print/register").get_data(as_text=True)
+    assert "投诉登记表" in register and "13812345678" in register and "立案处理类" in register
+    order = client.get(f"/staff/case/{case_id}/print/order/1").get_data(as_text=True)
+    assert "投诉督办单" in order and "请核实离岗情况" in order and "13812345678" not in order
+    assert client.get(f"/staff/case/{case_id}/print/order/2").status_code == 404
+    login(client, "lead5")
+    assert client.get(f"/staff/case/{case_id}/print/register").status_code == 403

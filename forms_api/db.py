@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-from forms_api.models import Base
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -51,9 +51,18 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def alembic_config(connection: Any = None) -> Config:
+    """Alembic's configuration, pointing at the migrations shipped inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (tests and first run); migrations are Alembic's job afterwards."""
-    Base.metadata.create_all(engine)
+    """Bring the schema to the newest migration (first run creates it; later runs upgrade it)."""
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
 
 
 @contextmanager

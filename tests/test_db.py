@@ -1,0 +1,28 @@
+"""Storage: migrations match the models, and the embedded SQLite file is set up for durability."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from forms_api import db
+from forms_api.models import Base
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    db.create_schema(engine)
+    db.create_schema(engine)  # a second start is a no-op
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()
+
+
+def test_sqlite_is_durable_and_waits_for_the_lock(tmp_path: object) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/nested/portal.db")  # the folder is created
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    engine.dispose()

@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in API answers
     app.extensions["vault"] = Vault(key, secret.encode("utf-8"))
     engine = db.make_engine(values["DATABASE_URL"])
     db.create_schema(engine)
@@ -47,11 +48,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    from forms_api.api import bp as api_bp
     from forms_api.complaints import bp as complaints_bp
     from forms_api.evaluations import bp as evaluations_bp
     from forms_api.staff import bp as staff_bp
     from forms_api.tracking import bp as tracking_bp
 
+    app.register_blueprint(api_bp)
     app.register_blueprint(complaints_bp)
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(tracking_bp)

@@ -1,0 +1,129 @@
+"""JSON API for integrations (a hotline system, a mini-program): submit, and read a case's status."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
+from forms_api import catalogue, states, workflow
+from forms_api.complaints import ComplaintForm
+from forms_api.complaints import _choices as complaint_choices
+from forms_api.evaluations import EvaluationForm, _save
+from forms_api.evaluations import _targets as evaluation_targets
+from forms_api.forms import options
+from forms_api.openapi import SPEC
+from forms_api.privacy import normalise_phone
+from forms_api.security import csrf, limiter
+from forms_api.views import db_session, today, vault, write
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+COMPLAINT_FIELDS = {"target", "target_text", "matter", "demand", "name", "phone", "id_number", "consent"}
+EVALUATION_FIELDS = {"target", "level", "reason"}
+
+
+def _client() -> str | None:
+    """The integration named by a valid X-API-Key (keys come from PORTAL_API_KEYS, name:key pairs)."""
+    given = request.headers.get("X-API-Key", "")
+    for pair in str(current_app.config.get("PORTAL_API_KEYS", "")).split(","):
+        name, _, key = pair.strip().partition(":")
+        if key and given and hmac.compare_digest(key.encode(), given.encode()):
+            return name
+    return None
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    """Every endpoint but the description needs a key."""
+    if request.endpoint == "api.openapi":
+        return None
+    g.api_client = _client()
+    if g.api_client is None:
+        return jsonify(error="缺少或错误的 API 密钥（X-API-Key）"), 401
+    return None
+
+
+def _body(allowed: set[str]) -> tuple[MultiDict[str, Any] | None, ResponseReturnValue | None]:
+    """The JSON object as form data; fields the form does not offer are refused, not ignored."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return None, (jsonify(error="请求体须为 JSON 对象"), 400)
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        return None, (jsonify(error=f"不支持的字段：{'、'.join(unknown)}"), 422)
+    values = {k: ("y" if v is True else "" if v in (False, None) else str(v)) for k, v in data.items()}
+    return MultiDict(values), None
+
+
+def _token() -> str | None:
+    """Idempotency-Key, scoped to the calling integration, makes a retry return the first result."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return f"api:{g.api_client}:{key}"[:64] if key else None
+
+
+@bp.post("/complaints")
+@limiter.limit("60 per minute", key_func=lambda: f"api:{_client()}")
+def complaint() -> ResponseReturnValue:
+    """Submit a complaint: the same fields and checks as the web form."""
+    data, error = _body(COMPLAINT_FIELDS)
+    if error:
+        return error
+    form = ComplaintForm(formdata=data, meta={"csrf": False})
+    form.target.choices = complaint_choices()
+    if not form.validate():
+        return jsonify(error="内容有误", fields=form.errors), 422
+    chosen = catalogue.target(form.target.data)
+    item = workflow.Submission(
+        kind="complaint", channel="api", target_type=form.target.data.split(":", 1)[0] if chosen else "other",
+        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else form.target_text.data,
+        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
+        matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
+        phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,
+        token=_token(),
+    )  # fmt: skip
+    with write() as s, s.begin():
+        s.connection(execution_options={"sqlite_immediate": True})
+        receipt = workflow.submit(s, vault(), item, workflow.Actor(f"接口:{g.api_client}", "citizen"), today())
+    body = {"receipt_no": receipt.case.receipt_no, "query_code": receipt.query_code, "status": receipt.case.state}
+    return jsonify(body), 201 if receipt.created else 200
+
+
+@bp.post("/evaluations")
+@limiter.limit("60 per minute", key_func=lambda: f"api:{_client()}")
+def evaluation() -> ResponseReturnValue:
+    """Submit a rating; a bad one answers with the 差评整改 case's numbers."""
+    data, error = _body(EVALUATION_FIELDS)
+    if error:
+        return error
+    form = EvaluationForm(formdata=data, meta={"csrf": False})
+    form.target.choices = options(evaluation_targets())
+    form.token.data = _token()
+    if not form.validate():
+        return jsonify(error="内容有误", fields=form.errors), 422
+    receipt = _save(form)
+    return jsonify(recorded=True, rectification=receipt), 201
+
+
+@bp.get("/cases/<receipt_no>")
+@limiter.limit("120 per minute", key_func=lambda: f"api:{_client()}")
+def case_status(receipt_no: str) -> ResponseReturnValue:
+    """Status, deadline and replies of one case, given its query code (X-Query-Code)."""
+    case = workflow.find(db_session(), vault(), receipt_no, request.headers.get("X-Query-Code", ""))
+    if case is None:
+        return jsonify(error="受理编号或查询码不正确"), 404
+    return jsonify(
+        receipt_no=case.receipt_no, status=case.state, status_label=states.STATES[case.state],
+        category=case.category, deadline=case.deadline.isoformat() if case.deadline else None,
+        replies=[{"round": o.round, "reply": o.reply} for o in case.orders if o.reply]
+        + ([{"round": 0, "reply": case.resolution}] if case.resolution and not case.orders else []),
+    )  # fmt: skip
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(SPEC)

@@ -1,0 +1,82 @@
+"""The JSON API: keys, validation with the web form's messages, idempotency, status, OpenAPI."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forms_api.models import Case
+from forms_api.openapi import SPEC
+
+KEY = {"X-API-Key": "secret-hotline-key"}
+BODY = {"target": "service:JY-001", "matter": "电话反映：办理失业登记被要求提供户口簿", "name": "赵六",
+        "phone": "13900001111", "consent": True}  # fmt: skip
+
+
+@pytest.fixture
+def api(app: Flask) -> FlaskClient:
+    app.config["PORTAL_API_KEYS"] = "hotline:secret-hotline-key,miniapp:another-key"
+    return app.test_client()
+
+
+def _count(app: Flask) -> int:
+    with app.extensions["sessions"]() as session:
+        return session.scalar(select(func.count()).select_from(Case)) or 0
+
+
+def test_key_is_required(api: FlaskClient) -> None:
+    assert api.post("/api/v1/complaints", json=BODY).status_code == 401
+    assert api.post("/api/v1/complaints", json=BODY, headers={"X-API-Key": "wrong"}).status_code == 401
+
+
+def test_submit_then_read_status(api: FlaskClient, app: Flask) -> None:
+    created = api.post("/api/v1/complaints", json=BODY, headers={**KEY, "Idempotency-Key": "call-1"})
+    assert created.status_code == 201
+    data = created.get_json()
+    assert data["receipt_no"].startswith("TS") and data["status"] == "received"
+    again = api.post("/api/v1/complaints", json=BODY, headers={**KEY, "Idempotency-Key": "call-1"})
+    assert again.status_code == 200 and again.get_json()["receipt_no"] == data["receipt_no"]
+    assert _count(app) == 1
+    status = api.get(f"/api/v1/cases/{data['receipt_no']}", headers={**KEY, "X-Query-Code": data["query_code"]})
+    assert status.get_json()["status_label"] == "已受理"
+    wrong = api.get(f"/api/v1/cases/{data['receipt_no']}", headers={**KEY, "X-Query-Code": "NOPE1234"})
+    assert wrong.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"phone": "12"}, 422, "请输入11位手机号码"),
+        ({"matter": ""}, 422, "请填写投诉事项"),
+        ({"consent": False}, 422, "请阅读并同意个人信息收集说明"),
+        ({"state": "closed"}, 422, "不支持的字段：state"),
+        ({"assignee": "QX0101"}, 422, "不支持的字段：assignee"),
+    ],
+)
+def test_bad_input(api: FlaskClient, app: Flask, change: dict, status: int, message: str) -> None:
+    response = api.post("/api/v1/complaints", json={**BODY, **change}, headers=KEY)
+    assert response.status_code == status and message in response.get_data(as_text=True)
+    assert _count(app) == 0
+
+
+def test_not_json_is_400(api: FlaskClient) -> None:
+    response = api.post("/api/v1/complaints", data="x", headers={**KEY, "Content-Type": "text/plain"})
+    assert response.status_code == 400 and "JSON" in response.get_json()["error"]
+
+
+def test_bad_evaluation_opens_a_case(api: FlaskClient, app: Flask) -> None:
+    response = api.post("/api/v1/evaluations", json={"target": "window:county-hall:2", "level": 1, "reason": "推诿"},
+                        headers=KEY)  # fmt: skip
+    assert response.status_code == 201 and response.get_json()["rectification"]["no"].startswith("ZG")
+    missing = api.post("/api/v1/evaluations", json={"target": "window:county-hall:2", "level": 2}, headers=KEY)
+    assert missing.status_code == 422 and "请写明原因" in missing.get_data(as_text=True)
+
+
+def test_openapi_describes_every_route(api: FlaskClient, app: Flask) -> None:
+    spec = api.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1") and spec == SPEC
+    routes = {r.rule.removeprefix("/api/v1").replace("<receipt_no>", "{receipt_no}")
+              for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}  # fmt: skip
+    assert routes == set(spec["paths"])

@@ -1,4 +1,4 @@
-"""Backend commands of `portal`: staff accounts and the retention purge."""
+"""Backend commands of `portal`: staff accounts, statistics export and the retention purge."""
 
 from __future__ import annotations
 
@@ -73,3 +73,28 @@ def purge(content: Path, config: Path) -> None:
     with app.extensions["sessions"]() as session, session.begin():
         count = retention.purge(session, days)
     click.echo(f"已删除 {count} 件已办结案件的个人信息（保存期限 {days} 天）。")
+
+
+@click.group()
+def stats() -> None:
+    """服务评价统计（不含个人信息）。"""
+
+
+@stats.command("export")
+@click.option("--out", default="content/stats.json", type=click.Path(path_type=Path), show_default=True,
+              help="输出文件；放在内容目录中，portal build 会据此生成“服务评价公示”页面")  # fmt: skip
+@click.option("--content", default="content", type=click.Path(path_type=Path), show_default=True)
+@click.option("--config", default="site_config.yml", type=click.Path(path_type=Path), show_default=True)
+def export(out: Path, content: Path, config: Path) -> None:
+    """按月导出投诉、办结、按时办结率、评价和差评整改统计。"""
+    from forms_api import stats as figures
+    from forms_api.views import today
+
+    app = _app(content, config)
+    with app.app_context(), app.extensions["sessions"]() as session:
+        data = figures.export(session, app.extensions["catalogue"], today())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(figures.dumps(data), encoding="utf-8")
+    tmp.replace(out)  # never a half-written file for the next build to read
+    click.echo(f"已导出 {len(data['months'])} 个月的统计到 {out}。运行 portal build 即可公开。")

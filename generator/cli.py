@@ -147,9 +147,10 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
 
 def _register_backend_commands() -> None:
     """Backend commands live with the backend; the `portal` group gathers them."""
-    from forms_api.cli import purge, user
+    from forms_api.cli import purge, stats, user
 
     main.add_command(user)
+    main.add_command(stats)
     main.add_command(purge)
 
 

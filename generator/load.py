@@ -54,6 +54,7 @@ class Content:
     singles: dict[str, Document] = field(default_factory=dict)
     services: list[Document] = field(default_factory=list)
     notices: list[Document] = field(default_factory=list)
+    stats: Document | None = None
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -179,6 +180,21 @@ def _unknown(path: Path, known: list[str]) -> Problem:
     return Problem(path, 1, f"不认识的内容文件 {path.name}{hint}")
 
 
+def load_stats(path: Path) -> tuple[Document | None, list[Problem]]:
+    """content/stats.json, written by `portal stats export` (JSON, not edited by hand)."""
+    import json
+
+    raw = path.read_bytes()
+    if len(raw) > 8 * MAX_BYTES:
+        return None, [Problem(path, 1, "统计文件过大，请检查导出")]
+    try:
+        return Document(path, json.loads(raw.decode("utf-8"))), []
+    except UnicodeDecodeError:
+        return None, [Problem(path, 1, "统计文件不是 UTF-8 编码，请重新运行 portal stats export")]
+    except json.JSONDecodeError as exc:
+        return None, [Problem(path, exc.lineno, f"统计文件格式错误：{exc.msg}，请重新运行 portal stats export")]
+
+
 def load_content(root: Path) -> Content:
     """Load every file of a content folder; problems are collected, never raised."""
     content = Content(root)
@@ -197,6 +213,9 @@ def load_content(root: Path) -> Content:
     for path in sorted(root.iterdir()):
         if path.is_file() and path.suffix in (".yml", ".yaml") and path.stem not in SINGLE_FILES:
             content.problems.append(_unknown(path, [*SINGLE_FILES]))
+    if (root / "stats.json").exists():
+        content.stats, problems = load_stats(root / "stats.json")
+        content.problems += problems
     for folder in FOLDERS:
         for path in sorted((root / folder).glob("*.y*ml")):
             if path.suffix == ".yaml":

@@ -15,12 +15,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from generator import context as ctx
+from generator.charts import bars, percent
+from generator.stats_model import Stats
 from generator.validate import Catalogue
 
 TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).parent / "theme"
 # Characters Python-Markdown (with tables) treats as syntax; HTML specials are left to autoescape.
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+LEVELS = {"5": "非常满意", "4": "满意", "3": "基本满意", "2": "不满意", "1": "非常不满意"}
 NAV: tuple[tuple[str, str], ...] = (
     ("首页", "index.md"),
     ("办事指南", "services/index.md"),
@@ -32,6 +35,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("投诉渠道", "complaints.md"),
     ("通知公告", "notices/index.md"),
     ("政务公开", "disclosure.md"),
+    ("服务评价公示", "ratings.md"),
     ("单位概况", "about.md"),
     ("搜索", "search.md"),
 )
@@ -84,7 +88,14 @@ def _environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(h=_html, para=_para, url=_url, qr=_qr, md=lambda v: Markup(escape(md_escape(str(v)))))
+    env.filters.update(
+        percent=lambda r: Markup(escape(percent(r))),
+        h=_html,
+        para=_para,
+        url=_url,
+        qr=_qr,
+        md=lambda v: Markup(escape(md_escape(str(v)))),
+    )
     return env
 
 
@@ -117,13 +128,31 @@ def mkdocs_config(catalogue: Catalogue) -> str:
         "extra_css": ["assets/portal.css"],
         "extra_javascript": ["assets/portal.js"],
         "extra": {"generator": False, "forms": config.forms.model_dump()},
-        "nav": [{title: path} for title, path in NAV],
+        "nav": [{title: path} for title, path in NAV if path != "ratings.md" or catalogue.stats is not None],
         "validation": {
             "nav": {"omitted_files": "ignore", "absolute_links": "ignore"},
             "links": {"absolute_links": "ignore", "unrecognized_links": "warn", "anchors": "warn"},
         },
     }
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def ratings_charts(stats: Stats) -> dict[str, Markup]:
+    """The 服务评价公示 charts for the newest month and the last twelve."""
+    if not stats.months:
+        return {}
+    latest, recent = stats.months[0], list(reversed(stats.months[:12]))
+    levels = [(LEVELS[k], float(latest.evaluations.levels.get(k, 0)), str(latest.evaluations.levels.get(k, 0)))
+              for k in ("5", "4", "3", "2", "1")]  # fmt: skip
+    windows = [(w.label, w.rate or 0.0, f"{percent(w.rate)}（{w.total} 条）") for w in latest.windows]
+    volume = [(m.month, float(sum(m.cases.values())), str(sum(m.cases.values()))) for m in recent]
+    on_time = [(m.month, m.on_time.rate or 0.0, percent(m.on_time.rate)) for m in recent]
+    return {
+        "levels": bars(f"{latest.month} 评价等级分布（条）", levels),
+        "windows": bars(f"{latest.month} 各窗口满意率", windows, 1.0),
+        "volume": bars("近 12 个月投诉、意见建议和差评整改（件）", volume),
+        "on_time": bars("近 12 个月督办按时办结率", on_time, 1.0),
+    }
 
 
 def render_site(catalogue: Catalogue, today: date) -> dict[str, str]:
@@ -153,6 +182,8 @@ def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
         "search",
     ):
         yield page(f"{name}.md", f"{name}.md.j2")
+    if catalogue.stats is not None:
+        yield page("ratings.md", "ratings.md.j2", stats=catalogue.stats, charts=ratings_charts(catalogue.stats))
     yield page("services/index.md", "catalogue.md.j2")
     yield page("offices/index.md", "offices.md.j2")
     yield page("notices/index.md", "notices.md.j2", archive=False)

@@ -16,6 +16,7 @@ from pydantic.fields import FieldInfo
 from generator import model as m
 from generator.errors import ContentError, Problem
 from generator.load import Content, Document, Loc, load_file
+from generator.stats_model import Stats
 
 M = TypeVar("M", bound=BaseModel)
 SINGLE_MODELS: dict[str, type[BaseModel]] = {
@@ -49,6 +50,7 @@ class Catalogue:
     complaints: m.Complaints
     notices: tuple[m.Notice, ...]
     holidays: tuple[m.HolidayYear, ...]
+    stats: Stats | None = None
     sources: dict[str, Document] = field(default_factory=dict, compare=False)
 
     def office(self, office_id: str) -> m.Office:
@@ -326,6 +328,12 @@ def validate(content: Content, config_path: Path) -> Catalogue:
             notices.append((notice, doc))
     problems += _duplicates(((n.id, d, ("id",)) for n, d in notices), "公告标识")
 
+    stats = None
+    if content.stats is not None:
+        stats, found = parse(content.stats, Stats)
+        problems += [
+            Problem(p.path, p.line, f"统计文件内容有误（{p.message}），请重新运行 portal stats export") for p in found
+        ]
     if config:
         # Codes of files that failed to parse still count: one mistake should give one message.
         codes = {s.code for s, _ in services} | {
@@ -353,6 +361,7 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         complaints=parsed["complaint_channels"],
         notices=tuple(sorted((n for n, _ in notices), key=lambda n: (n.published, n.id), reverse=True)),
         holidays=tuple(parsed["holidays"].years),
+        stats=stats,
         sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}},
     )
 

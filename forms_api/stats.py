@@ -1,0 +1,97 @@
+"""Monthly figures for publication: counts and rates only, never a name, number or text of a case."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forms_api import states
+from forms_api.models import Case, Evaluation, SupervisionOrder
+from generator.validate import Catalogue
+
+SATISFIED = 3  # 基本满意 and better
+
+
+def _month(moment: datetime, zone: ZoneInfo) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def _local_date(moment: datetime, zone: ZoneInfo) -> date:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
+    return moment.astimezone(zone).date()
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def export(session: Session, catalogue: Catalogue, today: date) -> dict[str, Any]:
+    """Every month with activity, newest first."""
+    zone = ZoneInfo(catalogue.config.timezone)
+    labels = {f"{o.id}:{w.number}": f"{o.name} {w.number} 号{w.name}" for o in catalogue.offices for w in o.windows}
+    months: dict[str, dict[str, Any]] = defaultdict(lambda: {
+        "cases": Counter(), "categories": Counter(), "outcomes": Counter(), "levels": Counter(),
+        "windows": defaultdict(Counter), "due": 0, "on_time": 0, "rect_opened": 0, "rect_closed": 0,
+    })  # fmt: skip
+    for case in session.scalars(select(Case)):
+        m = months[_month(case.created_at, zone)]
+        m["cases"][case.kind] += 1
+        if case.category:
+            m["categories"][case.category] += 1
+        m["outcomes"][case.state if case.state in states.FINAL else "open"] += 1
+        if case.kind == "rectification":
+            m["rect_opened"] += 1
+            m["rect_closed"] += case.state == "closed"
+    for order in session.scalars(select(SupervisionOrder)):
+        m = months[_month(order.issued_at, zone)]
+        if order.handled_at is not None or order.deadline < today:
+            m["due"] += 1
+            m["on_time"] += order.handled_at is not None and _local_date(order.handled_at, zone) <= order.deadline
+    for rating in session.scalars(select(Evaluation)):
+        m = months[_month(rating.created_at, zone)]
+        m["levels"][str(rating.level)] += 1
+        if rating.office and rating.window:
+            window = m["windows"][f"{rating.office}:{rating.window}"]
+            window["total"] += 1
+            window["satisfied"] += rating.level >= SATISFIED
+    return {
+        "generated": today.isoformat(),
+        "months": [_month_figures(name, m, labels) for name, m in sorted(months.items(), reverse=True)],
+    }
+
+
+def _month_figures(name: str, m: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    levels = {str(k): m["levels"].get(str(k), 0) for k in (5, 4, 3, 2, 1)}
+    windows = [
+        {"window": key, "label": labels.get(key, key), "total": c["total"], "satisfied": c["satisfied"],
+         "rate": _rate(c["satisfied"], c["total"])}
+        for key, c in sorted(m["windows"].items())
+    ]  # fmt: skip
+    return {
+        "month": name,
+        "cases": {k: m["cases"].get(k, 0) for k in ("complaint", "suggestion", "rectification")},
+        "categories": {k: m["categories"].get(k, 0) for k in ("现场协调类", "立案处理类", "意见反映类")},
+        "outcomes": {k: m["outcomes"].get(k, 0) for k in ("closed", "withdrawn", "refused", "open")},
+        "on_time": {"due": m["due"], "on_time": m["on_time"], "rate": _rate(m["on_time"], m["due"])},
+        "evaluations": {"total": sum(levels.values()), "levels": levels},
+        "windows": windows,
+        "rectification": {
+            "opened": m["rect_opened"],
+            "closed": m["rect_closed"],
+            "rate": _rate(m["rect_closed"], m["rect_opened"]),
+        },
+    }
+
+
+def dumps(figures: dict[str, Any]) -> str:
+    """The export as UTF-8 JSON, readable in a text editor."""
+    return json.dumps(figures, ensure_ascii=False, indent=1)

@@ -1,0 +1,58 @@
+"""The statistics file `portal stats export` writes (content/stats.json): counts and rates only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OnTime(_Strict):
+    due: int = Field(ge=0)
+    on_time: int = Field(ge=0)
+    rate: float | None = Field(None, ge=0, le=1)
+
+
+class Evaluations(_Strict):
+    total: int = Field(ge=0)
+    levels: dict[str, int]
+
+
+class WindowFigure(_Strict):
+    window: str
+    label: str
+    total: int = Field(ge=0)
+    satisfied: int = Field(ge=0)
+    rate: float | None = Field(None, ge=0, le=1)
+
+
+class Rectification(_Strict):
+    opened: int = Field(ge=0)
+    closed: int = Field(ge=0)
+    rate: float | None = Field(None, ge=0, le=1)
+
+
+class Month(_Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    cases: dict[str, int]
+    categories: dict[str, int]
+    outcomes: dict[str, int]
+    on_time: OnTime
+    evaluations: Evaluations
+    windows: list[WindowFigure]
+    rectification: Rectification
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Share of ratings at 基本满意 or better."""
+        good = sum(self.evaluations.levels.get(k, 0) for k in ("5", "4", "3"))
+        return good / self.evaluations.total if self.evaluations.total else None
+
+
+class Stats(_Strict):
+    generated: date
+    months: list[Month]

@@ -35,3 +35,20 @@ def test_architecture_names_every_generator_module() -> None:
     for module in sorted((Path(m.__file__).parent).glob("*.py")):
         if module.stem != "__init__":
             assert f"{module.stem}.py" in text, module.name
+
+
+def test_every_backend_setting_is_documented() -> None:
+    from forms_api.settings import SETTINGS
+
+    text = (DOC.parent / "deployment.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert f"`{setting.env}`" in text, setting.env
+
+
+def test_architecture_names_every_backend_module() -> None:
+    import forms_api
+
+    text = ARCH.read_text(encoding="utf-8")
+    for module in sorted(Path(forms_api.__file__).parent.glob("*.py")):
+        if module.stem != "__init__":
+            assert f"`{module.name}`" in text or f"`{module.stem}.py`" in text, module.name

@@ -1,0 +1,13 @@
+# gunicorn settings for one application host (see docs/deployment.md).
+bind = "127.0.0.1:8001"
+workers = 4  # about 2 per core
+threads = 4
+worker_class = "gthread"
+timeout = 30
+graceful_timeout = 20
+max_requests = 2000
+max_requests_jitter = 200
+forwarded_allow_ips = "127.0.0.1"  # nginx on the same host sets X-Forwarded-*
+accesslog = "-"
+# The access log carries paths and status codes only; form bodies never reach it.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: `gunicorn -c deploy/gunicorn.conf.py forms_api.wsgi:app`."""
+
+from forms_api import create_app
+
+app = create_app()

@@ -97,12 +97,16 @@ def check(content: Path, config: Path, today: str | None, out: Path) -> None:
 @_paths
 @click.option("--out", default="site", type=click.Path(path_type=Path), show_default=True, help="输出目录")
 @click.option("--keep-markdown", type=click.Path(path_type=Path), help="保留生成的 Markdown 和 mkdocs.yml")
+@click.option("--timings", is_flag=True, help="显示各阶段用时和峰值内存")
 @_guarded
-def build(content: Path, config: Path, today: str | None, out: Path, keep_markdown: Path | None) -> None:
+def build(content: Path, config: Path, today: str | None, out: Path, keep_markdown: Path | None, timings: bool) -> None:
     """先检查，再生成网站；失败时原网站保持不变。"""
     report = pipeline.build(content, config, out, _today(today, config), keep_markdown)
     _print_problems(report.warnings)
     click.echo(f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。")
+    if timings:
+        stages = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.stages.items())
+        click.echo(f"各阶段：{stages}；峰值内存 {report.peak_mib} MiB（搜索索引进程 {report.search_peak_mib} MiB）。")
 
 
 @main.command()

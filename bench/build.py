@@ -22,16 +22,17 @@ from bench.synth import ROOT, make_project
 SHIPPED = 27
 
 
-def _run(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def _run(command: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (MiB) of the largest process, and what the command printed."""
     script = (
         "import resource, subprocess, sys, time;"
-        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL);"
+        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True);"
+        "sys.stderr.write(r.stdout);"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     out = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, check=True, capture_output=True, text=True)
     seconds, rss_kib = out.stdout.split()
-    return float(seconds), int(rss_kib) // 1024
+    return float(seconds), int(rss_kib) // 1024, out.stderr
 
 
 def _gz(data: bytes) -> int:
@@ -104,11 +105,15 @@ def main() -> None:
         project = make_project(Path(tmp), args.services - SHIPPED)
         portal = str(Path(sys.executable).with_name("portal"))
         mkdocs = str(Path(sys.executable).with_name("mkdocs"))
-        ours, ours_rss = _run([portal, "build", "--today", "2026-11-23", "--keep-markdown", "md"], project)
-        bare, bare_rss = _run([mkdocs, "build", "-q", "-d", str(project / "bare")], project / "md")
+        ours, _, printed = _run(
+            [portal, "build", "--today", "2026-11-23", "--timings", "--keep-markdown", "md"], project
+        )
+        stages = dict(re.findall(r"(\w+) ([\d.]+) 秒", printed.split("各阶段：")[1]))
+        peaks = re.findall(r"峰值内存 (\d+) MiB（搜索索引进程 (\d+) MiB", printed)[0]
+        bare, bare_rss, _ = _run([mkdocs, "build", "-q", "-d", str(project / "bare")], project / "md")
         config = (project / "md/mkdocs.yml").read_text(encoding="utf-8")
         (project / "md/mkdocs-search.yml").write_text(config.replace("plugins: []", "plugins: [search]"))
-        lunr, lunr_rss = _run(
+        lunr, lunr_rss, _ = _run(
             [mkdocs, "build", "-q", "-f", "mkdocs-search.yml", "-d", str(project / "lunr")], project / "md"
         )
         site = project / "site"
@@ -122,7 +127,9 @@ def main() -> None:
     rows = [
         ("services / pages built", f"{args.services} / {pages}"),
         ("generator: `portal build` wall time", f"{ours:.0f} s ({ours / pages * 1000:.1f} ms per page)"),
-        ("generator: peak memory", f"{ours_rss} MiB"),
+        ("generator: stages (s)", ", ".join(f"{k} {float(v):.0f}" for k, v in stages.items())),
+        ("generator without search (all stages but pagefind)", f"{ours - float(stages['pagefind']):.0f} s"),
+        ("peak memory: generator process / Pagefind process", f"{peaks[0]} MiB / {peaks[1]} MiB"),
         (
             "bare mkdocs-material, same Markdown, no search",
             f"{bare:.0f} s ({bare / pages * 1000:.1f} ms/page), {bare_rss} MiB",
@@ -132,6 +139,7 @@ def main() -> None:
             f"{lunr:.0f} s ({lunr / pages * 1000:.1f} ms/page), {lunr_rss} MiB",
         ),
         ("generator ÷ bare (no search)", f"{ours / bare:.2f}"),
+        ("generator without search ÷ bare (no search)", f"{(ours - float(stages['pagefind'])) / bare:.2f}"),
         ("generator ÷ bare with lunr search", f"{ours / lunr:.2f}"),
         ("service page JY-001, gzip HTML", f"{html_gz / kib:.1f} KB"),
         ("largest service page, gzip HTML", f"{biggest / kib:.1f} KB"),

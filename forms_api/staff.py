@@ -100,7 +100,10 @@ def _load(case_id: int) -> tuple[User, Case]:
 
 
 def _person(case: Case, role: str) -> dict[str, str]:
-    """The complainant's details: in full for roles that call back, masked for others."""
+    """The complainant's details: in full for roles that call back, masked for auditors, and nothing at all
+    for window leads, who may be the very person complained about."""
+    if role == "window-lead":
+        return {"name": "（投诉人信息不向窗口显示）", "phone": "", "id_number": ""}
     v = vault()
     name, tel, idn = v.open(case.name_enc), v.open(case.phone_enc), v.open(case.id_number_enc)
     if role in UNMASKED_ROLES:

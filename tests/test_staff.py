@@ -114,7 +114,8 @@ def test_actions_outside_the_role_are_refused(
 
 @pytest.mark.parametrize(("user", "shown", "hidden"), [
     ("clerk", "13812345678", "138****5678"), ("boss", "11010519491231002X", "110***********002X"),
-    ("audit", "138****5678", "13812345678"), ("lead1", "110***********002X", "11010519491231002X"),
+    ("audit", "138****5678", "13812345678"), ("audit", "110***********002X", "11010519491231002X"),
+    ("lead1", "投诉人信息不向窗口显示", "张"), ("lead1", "投诉人信息不向窗口显示", "5678"),
 ])  # fmt: skip
 def test_personal_data_masked_except_for_roles_that_call_back(
     client: FlaskClient, app: Flask, staff: None, user: str, shown: str, hidden: str
@@ -224,3 +225,37 @@ def test_printable_register_and_order(client: FlaskClient, app: Flask, staff: No
     assert client.get(f"/staff/case/{case_id}/print/order/2").status_code == 404
     login(client, "lead5")
     assert client.get(f"/staff/case/{case_id}/print/register").status_code == 403
+
+
+def test_idle_session_expires(client: FlaskClient, staff: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from itsdangerous import timed
+
+    login(client, "boss")
+    assert client.get("/staff/").status_code == 200
+    later = time.time() + 31 * 60  # the idle timeout is 30 minutes
+    monkeypatch.setattr(timed.TimestampSigner, "get_timestamp", lambda self: int(later))
+    monkeypatch.setattr(timed.time, "time", lambda: later)
+    assert client.get("/staff/").status_code == 302
+
+
+MORE_GRID = [  # (user, path template, expected) for pages beyond the queue and the case
+    ("lead1", "/staff/posts", 200),
+    ("audit", "/forms/evaluation/qr/", 200),
+    ("lead5", "/staff/case/{id}/print/register", 403),
+    ("lead1", "/staff/case/{id}/print/register", 200),
+    (None, "/staff/case/{id}", 302),
+    (None, "/staff/posts", 302),
+    ("audit", "/staff/case/999", 404),
+]
+
+
+@pytest.mark.parametrize(("user", "path", "status"), MORE_GRID)
+def test_more_of_the_grid(
+    client: FlaskClient, app: Flask, staff: None, user: str | None, path: str, status: int
+) -> None:
+    case_id = _citizen_files(app)
+    if user:
+        login(client, user)
+    assert client.get(path.format(id=case_id)).status_code == status

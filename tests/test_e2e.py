@@ -106,3 +106,18 @@ def test_walkthrough(page: Page, base_url: str) -> None:
     page.fill("input[name=note]", "仍有离岗")
     page.click("text=不满意，申请再次督办")
     assert "再次督办" in page.inner_text("main")
+
+
+def test_search_works_under_the_sites_content_security_policy(base_url: str) -> None:
+    with sync_playwright() as p:
+        args = ["--no-sandbox", "--headless", "--disable-background-networking", "--disable-gpu"]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
+        page = browser.new_page()
+        violations: list[str] = []
+        page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto(base_url + "search/?q=失业登记")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15000)
+        assert any("失业登记" in t for t in page.locator(".pagefind-ui__result-link").all_inner_texts())
+        page.goto(base_url + "services/JY-001/")
+        assert violations == []
+        browser.close()

@@ -17,7 +17,7 @@ from generator.workdays import WorkCalendar
 class Target:
     """Something a complaint or an evaluation can name: a window, a post or a service."""
 
-    key: str  # "window:county-hall:1", "post:jiuye-dengji", "service:JY-001"
+    key: str  # "window:county-hall:1", "post:jiuye-dengji", "staff:QX0101", "service:JY-001"
     label: str
     office: str | None
     window: str | None
@@ -39,6 +39,11 @@ def targets(catalogue: Catalogue) -> list[Target]:
     for post in catalogue.posts:
         office = catalogue.office(post.office)
         found.append(Target(f"post:{post.id}", f"{office.name} {post.name}", office.id, post.windows[0]))
+    for member in catalogue.staff:
+        post = next((p for p in catalogue.posts if member.number in (p.a, p.b)), None)
+        if post is not None:  # 挂牌上岗: rated by the name and number on their badge
+            label = f"工作人员 {member.name}（工号 {member.number}，{post.name}）"
+            found.append(Target(f"staff:{member.number}", label, post.office, post.windows[0]))
     for service in catalogue.services:
         place = service.handling[0]
         found.append(Target(f"service:{service.code}", f"办事事项：{service.name}", place.office, place.windows[0]))

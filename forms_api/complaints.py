@@ -56,7 +56,7 @@ def _choices() -> list[SelectChoice]:
 
 def _prefill(form: ComplaintForm) -> None:
     """A link from a service or window page preselects its target."""
-    for arg, prefix in (("service", "service:"), ("window", "window:"), ("post", "post:")):
+    for arg, prefix in (("service", "service:"), ("window", "window:"), ("post", "post:"), ("staff", "staff:")):
         key = prefix + request.args.get(arg, "")
         if request.args.get(arg) and catalogue.target(key):
             form.target.data = key

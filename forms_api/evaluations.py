@@ -51,7 +51,7 @@ def evaluation() -> ResponseReturnValue:
     form.target.choices = options(_targets())
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
-        for arg in ("window", "post", "service"):
+        for arg in ("window", "post", "staff", "service"):
             key = f"{arg}:{request.args.get(arg, '')}"
             if request.args.get(arg) and catalogue.target(key):
                 form.target.data = key

@@ -20,7 +20,7 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 TARGET = {
     "type": "string",
-    "description": "投诉或评价对象：window:办公场所:窗口号、post:岗位标识、service:事项编码，或 other",
+    "description": "投诉或评价对象：window:办公场所:窗口号、post:岗位标识、staff:工号、service:事项编码，或 other",
 }
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 40},
                "description": "同一键重复提交只受理一次，返回第一次的结果"}  # fmt: skip

@@ -72,3 +72,12 @@ def test_counter_qr_cards_for_staff(client: FlaskClient, make_user: Callable[...
     html = client.get(URL + "qr/").get_data(as_text=True)
     assert html.count("<svg") == 11
     assert "http://127.0.0.1:8000/forms/evaluation/?window=county-hall:1" in html
+
+
+def test_a_staff_member_can_be_rated_by_badge_number(client: FlaskClient, app: Flask) -> None:
+    html = client.get(URL + "?staff=QX0101").get_data(as_text=True)
+    assert re.search(r'<option selected value="staff:QX0101">工作人员 陈晓燕（工号 QX0101，就业登记岗）', html)
+    assert submit_form(client, URL, {"target": "staff:QX0101", "level": "5"}).status_code == 200
+    with app.extensions["sessions"]() as session:
+        rating = session.scalars(select(Evaluation)).one()
+        assert rating.target_type == "staff" and rating.window == "1"

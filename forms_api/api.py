@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from typing import Any
 
@@ -22,8 +23,10 @@ from forms_api.views import db_session, today, vault, write
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-COMPLAINT_FIELDS = {"target", "target_text", "matter", "demand", "name", "phone", "id_number", "consent"}
-EVALUATION_FIELDS = {"target", "level", "reason"}
+COMPLAINT_FIELDS: dict[str, type] = {"target": str, "target_text": str, "matter": str, "demand": str, "name": str,
+                                     "phone": str, "id_number": str, "consent": bool}  # fmt: skip
+EVALUATION_FIELDS: dict[str, type] = {"target": str, "level": int, "reason": str}
+TYPE_NAMES = {str: "文字", int: "整数", bool: "true 或 false"}
 
 
 def _client() -> str | None:
@@ -47,22 +50,38 @@ def _authenticate() -> ResponseReturnValue | None:
     return None
 
 
-def _body(allowed: set[str]) -> tuple[MultiDict[str, Any] | None, ResponseReturnValue | None]:
-    """The JSON object as form data; fields the form does not offer are refused, not ignored."""
-    data = request.get_json(silent=True)
+def _body(schema: dict[str, type]) -> tuple[MultiDict[str, Any] | None, ResponseReturnValue | None]:
+    """The JSON object as form data. Unknown fields and wrong types are refused, never coerced."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         return None, (jsonify(error="请求体须为 JSON 对象"), 400)
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(set(data) - set(schema))
     if unknown:
         return None, (jsonify(error=f"不支持的字段：{'、'.join(unknown)}"), 422)
+    wrong = [k for k, v in data.items() if v is not None and not _is(v, schema[k])]
+    if wrong:
+        fields = {k: [f"应为{TYPE_NAMES[schema[k]]}"] for k in wrong}
+        return None, (jsonify(error="字段类型有误", fields=fields), 422)
     values = {k: ("y" if v is True else "" if v in (False, None) else str(v)) for k, v in data.items()}
     return MultiDict(values), None
+
+
+def _is(value: Any, expected: type) -> bool:
+    """JSON type check; true/false are not integers here."""
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
 
 
 def _token() -> str | None:
     """Idempotency-Key, scoped to the calling integration, makes a retry return the first result."""
     key = request.headers.get("Idempotency-Key", "").strip()
-    return f"api:{g.api_client}:{key}"[:64] if key else None
+    if not key:
+        return None
+    return "api:" + hashlib.sha256(f"{g.api_client}\n{key}".encode()).hexdigest()[:56]
 
 
 @bp.post("/complaints")
@@ -101,10 +120,9 @@ def evaluation() -> ResponseReturnValue:
         return error
     form = EvaluationForm(formdata=data, meta={"csrf": False})
     form.target.choices = options(evaluation_targets())
-    form.token.data = _token()
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
-    receipt = _save(form)
+    receipt = _save(form, _token())
     return jsonify(recorded=True, rectification=receipt), 201
 
 
@@ -118,8 +136,7 @@ def case_status(receipt_no: str) -> ResponseReturnValue:
     return jsonify(
         receipt_no=case.receipt_no, status=case.state, status_label=states.STATES[case.state],
         category=case.category, deadline=case.deadline.isoformat() if case.deadline else None,
-        replies=[{"round": o.round, "reply": o.reply} for o in case.orders if o.reply]
-        + ([{"round": 0, "reply": case.resolution}] if case.resolution and not case.orders else []),
+        replies=workflow.replies(case),
     )  # fmt: skip
 
 

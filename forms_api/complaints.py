@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms_api import catalogue, workflow
-from forms_api.forms import Honeypot, id_number, options, phone
+from forms_api.forms import Honeypot, form_token, id_number, options, phone
 from forms_api.privacy import normalise_phone
 from forms_api.security import PUBLIC_POST_LIMIT, limiter
 from forms_api.views import today, vault, write
@@ -89,7 +89,7 @@ def complaint() -> ResponseReturnValue:
         name=form.name.data,
         phone=normalise_phone(form.phone.data),
         id_number=(form.id_number.data or "").upper() or None,
-        token=form.token.data or None,
+        token=form_token(form.token.data),
     )
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})
@@ -144,7 +144,7 @@ def suggestion() -> ResponseReturnValue:
         target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else "综合",
         office=chosen.office if chosen else None, window=chosen.window if chosen else None,
         matter=form.content.data, name=form.name.data or None,
-        phone=normalise_phone(form.phone.data) if form.phone.data else None, token=form.token.data or None,
+        phone=normalise_phone(form.phone.data) if form.phone.data else None, token=form_token(form.token.data),
     )  # fmt: skip
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})

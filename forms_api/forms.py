@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +15,8 @@ from forms_api.privacy import is_id_number, is_phone
 
 
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Surrounding whitespace and NUL characters go (PostgreSQL refuses NUL in text)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 class BaseForm(FlaskForm):
@@ -32,6 +34,14 @@ class Honeypot(BaseForm):
     """Public forms carry a field people never see; bots fill it."""
 
     website = StringField("网址（请勿填写）")
+
+
+TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def form_token(value: str | None) -> str | None:
+    """The hidden per-form token (uuid4 hex) or None: a crafted value can never match an API retry key."""
+    return value if value and TOKEN.match(value) else None
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:

@@ -212,7 +212,7 @@ def act(case_id: int, name: str) -> ResponseReturnValue:
     if fields is None:
         flash("请按提示补充后再提交", "error")
         return case_page(case_id, form), 400  # type: ignore[return-value]
-    limit = catalogue.get().config.resupervision_limit + 1
+    limit = catalogue.get().config.resupervision_limit
     try:
         with write() as s, s.begin():
             s.connection(execution_options={"sqlite_immediate": True})
@@ -221,7 +221,7 @@ def act(case_id: int, name: str) -> ResponseReturnValue:
             if str(fresh.version) != form.version.data:
                 raise workflow.Conflict("该案件刚被其他人处理过，请查看最新情况后再操作")
             actor = workflow.Actor(user.username, user.role)
-            workflow.apply(s, fresh, name, actor, calendar=calendar(), today=today(), max_rounds=limit,
+            workflow.apply(s, fresh, name, actor, calendar=calendar(), today=today(), resupervision_limit=limit,
                            note=form.note.data or None, **fields)  # fmt: skip
         flash(f"已完成：{states.TRANSITIONS[name].label}", "ok")
     except states.TransitionRefused as exc:

@@ -36,7 +36,7 @@ def _show(case: Case, form: TrackForm, message: str | None = None) -> ResponseRe
     actions = [t for t in states.available(case.state, "citizen")]
     return render_template(
         "forms_api/status.html", case=case, form=form, actions=actions, states=states.STATES,
-        message=message, events=[e for e in case.events], local_time=workflow.local_time,
+        message=message, events=list(case.events), local_time=workflow.local_time, replies=workflow.replies(case),
     )  # fmt: skip
 
 
@@ -70,7 +70,7 @@ def act() -> ResponseReturnValue:
             return render_template("forms_api/track.html", form=form), 404
         try:
             workflow.apply(s, case, form.action.data, workflow.CITIZEN, calendar=calendar(), today=today(),
-                           max_rounds=limit + 1, note=form.note.data or None)  # fmt: skip
+                           resupervision_limit=limit, note=form.note.data or None)  # fmt: skip
             message = {"withdraw": "已撤销投诉", "satisfied": "感谢您的评价，本案已办结",
                        "unsatisfied": "已收到您的意见"}[form.action.data]  # fmt: skip
         except states.TransitionRefused as exc:

@@ -73,38 +73,38 @@ def _query_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
+def _by_token(session: Session, token: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.submission_token == token))
+
+
 def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today: date) -> Receipt:
     """Register a case; a repeated form token returns the first case instead of a second one."""
-    if item.token:
-        existing = session.scalar(select(Case).where(Case.submission_token == item.token))
-        if existing is not None:
-            return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
+    if item.token and (existing := _by_token(session, item.token)) is not None:
+        return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
     code = _query_code()
-    case = Case(
-        receipt_no=_receipt_no(item.kind, today),
-        query_hash=vault.digest(code),
-        query_code_enc=vault.seal(code),
-        submission_token=item.token,
-        kind=item.kind,
-        channel=item.channel,
-        state="received",
-        target_type=item.target_type,
-        target_ref=item.target_ref,
-        target_label=item.target_label,
-        office=item.office,
-        window=item.window,
-        matter=item.matter,
-        demand=item.demand,
-        name_enc=vault.seal(item.name),
-        phone_enc=vault.seal(item.phone),
-        id_number_enc=vault.seal(item.id_number),
-        first_receiver=item.first_receiver,
-    )
-    session.add(case)
-    session.flush()
-    session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state="received",
-                          actor=actor.name, role=actor.role, note=f"渠道：{item.channel}"))  # fmt: skip
-    return Receipt(case, code, created=True)
+    for _attempt in range(5):
+        case = Case(
+            receipt_no=_receipt_no(item.kind, today), query_hash=vault.digest(code),
+            query_code_enc=vault.seal(code), submission_token=item.token, kind=item.kind, channel=item.channel,
+            state="received", target_type=item.target_type, target_ref=item.target_ref,
+            target_label=item.target_label, office=item.office, window=item.window, matter=item.matter,
+            demand=item.demand, name_enc=vault.seal(item.name), phone_enc=vault.seal(item.phone),
+            id_number_enc=vault.seal(item.id_number), first_receiver=item.first_receiver,
+        )  # fmt: skip
+        try:
+            with session.begin_nested():  # a savepoint: a lost race undoes only this insert
+                session.add(case)
+                session.flush()
+        except IntegrityError:
+            # Either a twin of this form committed first (PostgreSQL lets both start), or the random
+            # receipt number is taken: return the twin, or try another number.
+            if item.token and (existing := _by_token(session, item.token)) is not None:
+                return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
+            continue
+        session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state="received",
+                              actor=actor.name, role=actor.role, note=f"渠道：{item.channel}"))  # fmt: skip
+        return Receipt(case, code, created=True)
+    raise RuntimeError("could not allocate a receipt number")
 
 
 def open_rectification(session: Session, case: Case, deadline: date) -> None:
@@ -145,23 +145,23 @@ def apply(
     *,
     calendar: WorkCalendar,
     today: date,
-    max_rounds: int = 2,
+    resupervision_limit: int = 1,
     note: str | None = None,
     **fields: Any,
 ) -> Case:
-    """Make transition `name` on `case` with its fields, and write its audit row."""
+    """Make transition `name` on `case` with its fields, and write its audit row.
+
+    The compare-and-set on the case comes before any other write, so of two people acting at once the
+    second stops there with a clear message and leaves nothing behind."""
     transition = states.check(name, case.state, actor.role)
     before, target = case.state, transition.target
     changes: dict[str, Any] = {}
     if name == "issue_order":
-        changes.update(_issue_order(session, case, actor, calendar, today, fields))
-    elif name == "record_handling":
-        _record_handling(case, actor, fields)
+        changes.update(round=case.round + 1, deadline=calendar.add(today, int(fields["days"])),
+                       office=fields["office"], window=fields["window"])  # fmt: skip
     elif name in ("reply", "settle"):
         changes["resolution"] = fields["reply"]
-        if case.orders and name == "reply":
-            order = case.orders[-1]
-            order.reply, order.replied_at = fields["reply"], utcnow()
+        note = fields["reply"] if not note else f"{fields['reply']}（{note}）"  # every reply stays in the record
         if name == "settle":
             changes["category"] = "现场协调类"
     elif name == "refuse":
@@ -170,42 +170,42 @@ def apply(
         changes["category"] = "立案处理类"
     elif name == "opinion":
         changes["category"] = "意见反映类"
-    elif name == "unsatisfied" and case.round >= max_rounds:
+    elif name == "unsatisfied" and reopened(case) >= resupervision_limit:
         target = "closed"  # the limit of 再次督办 is reached: closed, and the record says why
-        note = f"{note or ''}（已达再次督办上限 {max_rounds} 次，结案）".strip()
+        note = f"{note or ''}（已达再次督办上限 {resupervision_limit} 次，结案）".strip()
     if target in states.FINAL:
         changes["closed_at"] = utcnow()
     _move(session, case, target, changes)
+    if name == "issue_order":
+        _issue_order(session, case, actor, fields)
+    elif name == "record_handling":
+        _record_handling(case, actor, fields)
+    elif name == "reply" and case.orders:
+        case.orders[-1].reply, case.orders[-1].replied_at = fields["reply"], utcnow()
     session.add(CaseEvent(case_id=case.id, action=name, from_state=before, to_state=target,
                           actor=actor.name, role=actor.role, note=note))  # fmt: skip
     return case
 
 
-def _issue_order(
-    session: Session, case: Case, actor: Actor, calendar: WorkCalendar, today: date, fields: dict[str, Any]
-) -> dict[str, Any]:
-    """A new 督办单 with its deadline in working days; the case takes the same deadline."""
-    days = int(fields["days"])
-    deadline = calendar.add(today, days)
+def reopened(case: Case) -> int:
+    """How many times the complainant has asked for 再次督办."""
+    return sum(1 for event in case.events if event.action == "unsatisfied")
+
+
+def replies(case: Case) -> list[str]:
+    """Every reply the complainant was given, oldest first (each kept in its audit row)."""
+    return [e.note or "" for e in case.events if e.action in ("reply", "settle")]
+
+
+def _issue_order(session: Session, case: Case, actor: Actor, fields: dict[str, Any]) -> None:
+    """The 督办单 for the round the case has just entered, with the case's new deadline."""
     order = SupervisionOrder(
-        case_id=case.id,
-        round=case.round + 1,
-        opinion=fields["opinion"],
-        deadline_days=days,
-        deadline=deadline,
-        office=fields["office"],
-        window=fields["window"],
-        assignee=fields.get("assignee"),
-        issued_by=actor.name,
-    )
+        case_id=case.id, round=case.round, opinion=fields["opinion"], deadline_days=int(fields["days"]),
+        deadline=case.deadline, office=fields["office"], window=fields["window"],
+        assignee=fields.get("assignee"), issued_by=actor.name,
+    )  # fmt: skip
     session.add(order)
     case.orders.append(order)
-    return {
-        "round": case.round + 1,
-        "deadline": deadline,
-        "office": fields["office"],
-        "window": fields["window"],
-    }
 
 
 def _record_handling(case: Case, actor: Actor, fields: dict[str, Any]) -> None:
@@ -222,8 +222,3 @@ def local_time(moment: datetime, zone: str = "Asia/Shanghai") -> str:
     shown = moment.astimezone(ZoneInfo(zone))
     offset = shown.strftime("%z")
     return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
-
-
-def unique_insert_retry(error: IntegrityError) -> bool:
-    """A receipt number collision (one in a million a day) is retried; other integrity errors are not."""
-    return "receipt_no" in str(error.orig)

@@ -80,3 +80,43 @@ def test_openapi_describes_every_route(api: FlaskClient, app: Flask) -> None:
     routes = {r.rule.removeprefix("/api/v1").replace("<receipt_no>", "{receipt_no}")
               for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}  # fmt: skip
     assert routes == set(spec["paths"])
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({**BODY, "consent": "no"}, "consent"),
+        ({**BODY, "matter": {"a": 1}}, "matter"),
+        ({**BODY, "name": ["张三"]}, "name"),
+    ],
+)
+def test_wrong_json_types_are_refused(api: FlaskClient, app: Flask, body: dict, message: str) -> None:
+    response = api.post("/api/v1/complaints", json=body, headers=KEY)
+    assert response.status_code == 422 and message in response.get_json()["fields"]
+    assert _count(app) == 0
+
+
+@pytest.mark.parametrize("level", [True, [1], "x", 9])
+def test_bad_levels_never_500(api: FlaskClient, level: object) -> None:
+    response = api.post("/api/v1/evaluations", json={"target": "window:county-hall:2", "level": level}, headers=KEY)
+    assert response.status_code == 422
+
+
+def test_deeply_nested_json_is_400(api: FlaskClient) -> None:
+    body = "[" * 50000 + "]" * 50000
+    response = api.post("/api/v1/complaints", data=body, headers={**KEY, "Content-Type": "application/json"})
+    assert response.status_code in (400, 413)
+
+
+def test_web_form_cannot_claim_an_api_retry_key(api: FlaskClient, app: Flask) -> None:
+    from tests.conftest import submit_form
+    from tests.test_complaints import GOOD
+
+    first = api.post("/api/v1/complaints", json=BODY, headers={**KEY, "Idempotency-Key": "call-42"}).get_json()
+    import hashlib
+
+    stolen = "api:" + hashlib.sha256(b"hotline\ncall-42").hexdigest()[:56]
+    response = submit_form(api, "/forms/complaint/", {**GOOD, "token": stolen})
+    page = api.get("/forms/complaint/done").get_data(as_text=True)
+    assert response.status_code == 303 and first["query_code"] not in page
+    assert _count(app) == 2

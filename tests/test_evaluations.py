@@ -81,3 +81,19 @@ def test_a_staff_member_can_be_rated_by_badge_number(client: FlaskClient, app: F
     with app.extensions["sessions"]() as session:
         rating = session.scalars(select(Evaluation)).one()
         assert rating.target_type == "staff" and rating.window == "1"
+
+
+def test_invalid_level_is_a_message_not_a_500(client: FlaskClient, app: Flask) -> None:
+    response = submit_form(client, URL, {"target": "window:county-hall:1", "level": "x", "reason": ""})
+    assert response.status_code == 400 and "不是有效的选择" in response.get_data(as_text=True)
+
+
+def test_repeated_bad_rating_shows_the_same_receipt(client: FlaskClient, app: Flask) -> None:
+    html = client.get(URL).get_data(as_text=True)
+    data = {**form_fields(html), "target": "window:county-hall:1", "level": "1", "reason": "态度冷淡"}
+    first, again = (
+        client.post(URL, data=data).get_data(as_text=True),
+        client.post(URL, data=data).get_data(as_text=True),
+    )
+    receipt = re.search(r"<dd>(ZG\d{14})</dd>", first).group(1)  # type: ignore[union-attr]
+    assert receipt in again and _count(app, Case) == 1

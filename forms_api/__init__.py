@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from forms_api import db, settings
 from forms_api.privacy import Vault
@@ -35,6 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    proxies = int(values["PORTAL_PROXIES"] or 0)
+    if proxies:  # behind nginx: rate limits must count citizens, not the proxy's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in API answers
     app.extensions["vault"] = Vault(key, secret.encode("utf-8"))
     engine = db.make_engine(values["DATABASE_URL"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
@@ -95,16 +96,18 @@ def complaint() -> ResponseReturnValue:
         s.connection(execution_options={"sqlite_immediate": True})
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
-    session["receipt"] = {"no": receipt.case.receipt_no, "code": receipt.query_code}
+    session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)
 
 
 @bp.get("/complaint/done")
 def done() -> ResponseReturnValue:
     """The receipt number and query code, once."""
-    receipt = session.pop("receipt", None)
-    if receipt is None:
+    sealed = session.pop("receipt", None)
+    opened = vault().open(sealed) if isinstance(sealed, str) else None  # the cookie is signed, not secret
+    if opened is None:
         return redirect(url_for("tracking.track"))
+    receipt = json.loads(opened)
     return render_template("forms_api/receipt.html", receipt=receipt)
 
 
@@ -149,5 +152,5 @@ def suggestion() -> ResponseReturnValue:
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
-    session["receipt"] = {"no": receipt.case.receipt_no, "code": receipt.query_code}
+    session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)

@@ -62,6 +62,8 @@ def alembic_config(connection: Any = None) -> Config:
 def create_schema(engine: Engine) -> None:
     """Bring the schema to the newest migration (first run creates it; later runs upgrade it)."""
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # several workers start at once: one migrates, others wait
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(472301)")
         command.upgrade(alembic_config(connection), "head")
 
 

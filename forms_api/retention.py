@@ -8,21 +8,35 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms_api import states
-from forms_api.models import Case, CaseEvent, utcnow
+from forms_api.models import Case, CaseEvent, Evaluation, utcnow
 
 REDACTED = "（已按保存期限删除）"
 
 
 def purge(session: Session, retention_days: int, now: datetime | None = None) -> int:
-    """Anonymise finished cases closed more than `retention_days` ago; return how many."""
+    """Anonymise cases finished (or answered and left unanswered) more than `retention_days` ago.
+
+    Everything a person wrote or that could identify them goes: contact details, the matter and demand,
+    replies and notes in the history, the 督办单's texts, the rating's reason and a free-text target."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    query = select(Case).where(
-        Case.state.in_(states.FINAL), Case.anonymised.is_(False), Case.closed_at.is_not(None), Case.closed_at < cutoff
-    )
+    finished = Case.state.in_(states.FINAL) & Case.closed_at.is_not(None) & (Case.closed_at < cutoff)
+    abandoned = (Case.state == "replied") & (Case.created_at < cutoff)  # the complainant never came back
     count = 0
-    for case in session.scalars(query):
+    for case in session.scalars(select(Case).where(Case.anonymised.is_(False), finished | abandoned)):
         case.name_enc = case.phone_enc = case.id_number_enc = case.query_code_enc = None
         case.matter, case.demand, case.submission_token = REDACTED, None, None
+        case.resolution = REDACTED if case.resolution else None
+        case.referral = REDACTED if case.referral else None
+        if case.target_type == "other":
+            case.target_label = REDACTED
+        for event in case.events:
+            event.note = REDACTED if event.note and event.action != "submit" else event.note
+        for order in case.orders:
+            order.opinion, order.handling = REDACTED, REDACTED if order.handling else None
+            order.rectification = REDACTED if order.rectification else None
+            order.reply = REDACTED if order.reply else None
+        for rating in session.scalars(select(Evaluation).where(Evaluation.case_id == case.id)):
+            rating.reason = REDACTED if rating.reason else None
         case.anonymised = True
         note = f"超过保存期限 {retention_days} 天"
         event = CaseEvent(case_id=case.id, action="purge", from_state=case.state, to_state=case.state,

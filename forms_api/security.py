@@ -38,7 +38,7 @@ def _headers(response: Any) -> Any:
     response.headers["Referrer-Policy"] = "same-origin"  # keeps CSRF's referrer check working on HTTPS
     if current_app.config["SESSION_COOKIE_SECURE"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if request.path.startswith(("/staff", "/forms")):
+    if request.path.startswith(("/staff", "/forms", "/api")):
         response.headers["Cache-Control"] = "no-store"
     return response
 

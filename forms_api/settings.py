@@ -41,6 +41,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_SITE_CONFIG", "site_config.yml", "站点设置文件"),
     Setting("PORTAL_SITE_DIR", "site", "已生成网站的目录，由 portal serve 一并提供"),
     Setting("PORTAL_API_KEYS", "", "对接系统的 API 密钥，写成 名称:密钥，多个用逗号分隔，如 hotline:长随机串"),
+    Setting(
+        "PORTAL_PROXIES",
+        "0",
+        "前面有几层反向代理（如 nginx 为 1）：据此从 X-Forwarded-For 取得群众的真实地址，限流才按人计",
+    ),
     Setting("PORTAL_HTTPS", "0", "站点经 HTTPS 提供时设为 1：会话 Cookie 加 Secure，响应加 HSTS"),
 )
 

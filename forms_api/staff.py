@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,6 +21,7 @@ from forms_api.views import calendar, db_session, today, vault, write
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 STAFF = tuple(ROLES)
+CHANNELS = {"online": "网上", "onsite": "现场", "phone": "电话", "letter": "信函", "evaluation": "差评", "api": "接口"}
 
 
 class LoginForm(BaseForm):
@@ -91,7 +93,7 @@ def _can_see(user: User, case: Case) -> bool:
 
 def _load(case_id: int) -> tuple[User, Case]:
     user = current_user()
-    case = db_session().get(Case, case_id)
+    case = db_session().get(Case, case_id) if case_id < 2**63 else None
     if case is None or user is None:
         abort(404)
     if not _can_see(user, case):
@@ -111,8 +113,14 @@ def _person(case: Case, role: str) -> dict[str, str]:
     return {"name": mask_name(name), "phone": mask_phone(tel), "id_number": mask_id_number(idn)}
 
 
+def _dummy_hash() -> str:
+    """A hash nobody's password matches, made with the current hasher's cost."""
+    return security.hasher.hash(uuid.uuid4().hex)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(LOGIN_LIMIT, methods=["POST"])
+@limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=lambda: "user:" + request.form.get("username", "")[:64])
 def login() -> ResponseReturnValue:
     """用户名 and 密码; the same message whether the name or the password was wrong."""
     form = LoginForm()
@@ -120,9 +128,10 @@ def login() -> ResponseReturnValue:
         return render_template("forms_api/staff/login.html", form=form), 400 if request.method == "POST" else 200
     user = db_session().scalar(select(User).where(User.username == form.username.data, User.active.is_(True)))
     try:
+        # An unknown name costs the same hash as a known one: timing does not tell which names exist.
+        security.hasher.verify(user.password_hash if user else _dummy_hash(), form.password.data)
         if user is None:
             raise VerificationError
-        security.hasher.verify(user.password_hash, form.password.data)
     except (VerificationError, InvalidHashError):
         form.password.errors = ["用户名或密码不正确"]
         return render_template("forms_api/staff/login.html", form=form), 401
@@ -159,11 +168,12 @@ def queue() -> ResponseReturnValue:
     if args.get("kind") in ("complaint", "suggestion", "rectification"):
         query = query.where(Case.kind == args["kind"])
     if args.get("overdue"):
-        query = query.where(Case.deadline < today(), Case.state.not_in(states.FINAL))
+        query = query.where(Case.deadline < today(), Case.state.not_in(states.NOT_OVERDUE))
     cases = [c for c in db_session().scalars(query).all() if _can_see(user, c)]  # type: ignore[arg-type]
     if args.get("window"):
         cases = [c for c in cases if f"{c.office}:{c.window}" == args["window"]]
     return render_template("forms_api/staff/queue.html", cases=cases, states=states.STATES, today=today(),
+                           not_overdue=states.NOT_OVERDUE, local_time=workflow.local_time,
                            windows=_windows(), user=user, roles=ROLES)  # fmt: skip
 
 
@@ -176,10 +186,11 @@ def case_page(case_id: int, form: ActionForm | None = None) -> ResponseReturnVal
         form = ActionForm(version=str(case.version))
         form.window.choices = options(_windows())
         form.window.data = f"{case.office}:{case.window}" if case.office else None
+    orders = [o for o in case.orders if user.role != "window-lead" or f"{o.office}:{o.window}" in user.windows]
     return render_template(
-        "forms_api/staff/case.html", case=case, user=user, person=_person(case, user.role), form=form,
+        "forms_api/staff/case.html", case=case, orders=orders, user=user, person=_person(case, user.role), form=form,
         actions=states.available(case.state, user.role), states=states.STATES, local_time=workflow.local_time,
-        today=today(), required=REQUIRED, roles=ROLES,
+        today=today(), required=REQUIRED, roles=ROLES, not_overdue=states.NOT_OVERDUE, channels=CHANNELS,
     )  # fmt: skip
 
 
@@ -252,8 +263,9 @@ def register() -> ResponseReturnValue:
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})
         receipt = workflow.submit(s, vault(), item, workflow.Actor(user.username, user.role), today())  # type: ignore[union-attr]
-    flash(f"已登记，受理编号 {receipt.case.receipt_no}，查询码 {receipt.query_code}（请告知投诉人）", "ok")
-    return redirect(url_for("staff.case_page", case_id=receipt.case.id), code=303)
+    # Shown on this response only: a flash would carry the query code in the (signed, readable) cookie.
+    return render_template("forms_api/receipt.html", receipt={"no": receipt.case.receipt_no,
+                           "code": receipt.query_code}, staff_case=receipt.case.id)  # fmt: skip
 
 
 @bp.get("/posts")
@@ -293,6 +305,7 @@ def print_register(case_id: int) -> ResponseReturnValue:
     """投诉登记表, laid out for A4."""
     user, case = _load(case_id)
     return render_template("forms_api/staff/print_register.html", case=case, person=_person(case, user.role),
+                           channels=CHANNELS,
                            agency=catalogue.get().agency, local_time=workflow.local_time)  # fmt: skip
 
 
@@ -300,8 +313,11 @@ def print_register(case_id: int) -> ResponseReturnValue:
 @role_required(*STAFF)
 def print_order(case_id: int, round_no: int) -> ResponseReturnValue:
     """投诉督办单 of one round, laid out for A4; the window gets no complainant details."""
-    _, case = _load(case_id)
+    _user, case = _load(case_id)
     order = next((o for o in case.orders if o.round == round_no), None)
+    user = current_user()
+    if order is not None and user.role == "window-lead" and f"{order.office}:{order.window}" not in user.windows:  # type: ignore[union-attr]
+        abort(403)
     if order is None:
         abort(404)
     return render_template("forms_api/staff/print_order.html", case=case, order=order,

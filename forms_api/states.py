@@ -17,6 +17,8 @@ STATES: dict[str, str] = {
     "closed": "已办结",
 }
 FINAL = frozenset({"refused", "withdrawn", "closed"})
+# A case waiting for the complainant's verdict has met its deadline: it is not overdue.
+NOT_OVERDUE = FINAL | {"replied"}
 # Handling has started once a 督办单 is issued; before that the complainant may withdraw.
 WITHDRAWABLE = frozenset({"received", "filed", "opinion"})
 

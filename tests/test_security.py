@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,27 @@ def test_errors_do_not_log_personal_data(
     assert "RuntimeError" in logged
     for secret in ("13812345678", "1234 5678", "11010519491231002X", "张三"):
         assert secret not in logged
+
+
+def test_behind_a_proxy_limits_count_each_citizen(tmp_path: Path) -> None:
+    proxied = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PORTAL_INSTANCE": str(tmp_path / "i"),
+                          "PORTAL_PROXIES": "1", "PORTAL_SITE_DIR": str(tmp_path / "none")})  # fmt: skip
+    client = proxied.test_client()
+    for i in range(12):  # twelve citizens behind one nginx: none of them is limited by the others
+        headers = {"X-Forwarded-For": f"203.0.113.{i}"}
+        html = client.get("/forms/track/", headers=headers).get_data(as_text=True)
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        data = {"csrf_token": csrf, "receipt_no": "TS1", "query_code": "X"}
+        assert client.post("/forms/track/", data=data, headers=headers).status_code == 404
+
+
+def test_receipt_is_not_readable_in_the_cookie(client: FlaskClient) -> None:
+    import base64
+    import zlib
+
+    response = submit_form(client, "/forms/complaint/", GOOD)
+    cookie = response.headers["Set-Cookie"].split("session=")[1].split(";")[0]
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    text = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode("utf-8", "replace")
+    assert "TS20" not in text and "code" not in text

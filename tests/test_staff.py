@@ -185,9 +185,14 @@ def test_intake_registers_a_phone_complaint(client: FlaskClient, app: Flask, sta
     data = {"channel": "phone", "target": "post:jiuye-dengji", "matter": "电话反映：窗口态度生硬", "name": "李四",
             "phone": "0575-86123456", "first_receiver": "王丽娟（QX0103）"}  # fmt: skip
     response = submit_form(client, "/staff/register", data)
-    assert response.status_code == 303
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "已登记，受理编号 TS" in html and "首问负责人 王丽娟（QX0103）" in html
+    receipt = response.get_data(as_text=True)
+    assert (
+        response.status_code == 200 and re.search(r"<dd>TS\d{14}</dd>", receipt) and "请将两个号码告知投诉人" in receipt
+    )
+    assert "session" not in (response.headers.get("Set-Cookie") or "") or "TS" not in response.headers["Set-Cookie"]
+    case_id = _case_id(app)
+    html = client.get(f"/staff/case/{case_id}").get_data(as_text=True)
+    assert "<td>电话，首问负责人 王丽娟（QX0103）</td>" in html
 
 
 def test_absent_a_sends_new_orders_to_the_b(client: FlaskClient, app: Flask, staff: None) -> None:

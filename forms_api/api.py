@@ -10,14 +10,13 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from forms_api import catalogue, states, workflow
-from forms_api.complaints import ComplaintForm
+from forms_api import states, workflow
+from forms_api.complaints import ComplaintForm, complaint_submission
 from forms_api.complaints import _choices as complaint_choices
 from forms_api.evaluations import EvaluationForm, _save
 from forms_api.evaluations import _targets as evaluation_targets
 from forms_api.forms import options
 from forms_api.openapi import SPEC
-from forms_api.privacy import normalise_phone
 from forms_api.security import csrf, limiter
 from forms_api.views import db_session, today, vault, write
 
@@ -95,15 +94,7 @@ def complaint() -> ResponseReturnValue:
     form.target.choices = complaint_choices()
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
-    chosen = catalogue.target(form.target.data)
-    item = workflow.Submission(
-        kind="complaint", channel="api", target_type=form.target.data.split(":", 1)[0] if chosen else "other",
-        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else form.target_text.data,
-        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
-        matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
-        phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,
-        token=_token(),
-    )  # fmt: skip
+    item = complaint_submission(form, "api", token=_token())
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})
         receipt = workflow.submit(s, vault(), item, workflow.Actor(f"接口:{g.api_client}", "citizen"), today())

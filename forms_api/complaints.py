@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -45,6 +46,20 @@ class ComplaintForm(Honeypot):
             raise ValidationError("请写明投诉对象（窗口、人员或事项）")
 
 
+def complaint_submission(form: Any, channel: str, token: str | None = None, receiver: str | None = None) -> Any:
+    """The case a complaint form describes, from the web form, the API or the intake clerk's form."""
+    chosen = catalogue.target(form.target.data or "")
+    free_text = getattr(form, "target_text", None)
+    return workflow.Submission(
+        kind="complaint", channel=channel, target_type=chosen.key.split(":", 1)[0] if chosen else OTHER,
+        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else free_text.data,
+        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
+        matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
+        phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,
+        first_receiver=receiver, token=token,
+    )  # fmt: skip
+
+
 def _choices() -> list[SelectChoice]:
     return options(
         [
@@ -76,22 +91,7 @@ def complaint() -> ResponseReturnValue:
         return render_template("forms_api/complaint.html", form=form), 400 if request.method == "POST" else 200
     if form.website.data:  # a bot: say nothing useful, store nothing
         abort(400)
-    chosen = catalogue.target(form.target.data)
-    item = workflow.Submission(
-        kind="complaint",
-        channel="online",
-        target_type=form.target.data.split(":", 1)[0] if chosen else OTHER,
-        target_ref=chosen.key if chosen else None,
-        target_label=chosen.label if chosen else form.target_text.data,
-        office=chosen.office if chosen else None,
-        window=chosen.window if chosen else None,
-        matter=form.matter.data,
-        demand=form.demand.data or None,
-        name=form.name.data,
-        phone=normalise_phone(form.phone.data),
-        id_number=(form.id_number.data or "").upper() or None,
-        token=form_token(form.token.data),
-    )
+    item = complaint_submission(form, "online", token=form_token(form.token.data))
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())

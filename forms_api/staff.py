@@ -13,9 +13,10 @@ from wtforms import HiddenField, IntegerField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from forms_api import catalogue, security, states, workflow
+from forms_api.complaints import complaint_submission
 from forms_api.forms import BaseForm, id_number, options, phone
 from forms_api.models import Absence, Case, User, utcnow
-from forms_api.privacy import mask_id_number, mask_name, mask_phone, normalise_phone
+from forms_api.privacy import mask_id_number, mask_name, mask_phone
 from forms_api.security import LOGIN_LIMIT, ROLES, UNMASKED_ROLES, current_user, limiter, role_required
 from forms_api.views import calendar, db_session, today, vault, write
 
@@ -253,12 +254,7 @@ def register() -> ResponseReturnValue:
     if chosen is None:
         form.target.errors = ["请选择投诉对象"]
         return render_template("forms_api/staff/register.html", form=form), 400
-    item = workflow.Submission(
-        kind="complaint", channel=form.channel.data, target_type=chosen.key.split(":", 1)[0], target_ref=chosen.key,
-        target_label=chosen.label, office=chosen.office, window=chosen.window, matter=form.matter.data,
-        demand=form.demand.data or None, name=form.name.data, phone=normalise_phone(form.phone.data),
-        id_number=(form.id_number.data or "").upper() or None, first_receiver=form.first_receiver.data,
-    )  # fmt: skip
+    item = complaint_submission(form, form.channel.data, receiver=form.first_receiver.data)
     user = current_user()
     with write() as s, s.begin():
         s.connection(execution_options={"sqlite_immediate": True})

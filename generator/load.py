@@ -72,7 +72,9 @@ def _decode(path: Path, raw: bytes) -> tuple[str | None, list[Problem]]:
 
 def _tabs(path: Path, text: str) -> list[Problem]:
     """Report every line indented with a tab (YAML forbids them; its own error is cryptic)."""
-    problems = []
+    problems: list[Problem] = []
+    if "\t" not in text:
+        return problems  # the usual case, without a pass over every line
     for number, line in enumerate(text.splitlines(), start=1):
         indent = re.match(r"[ \t]*", line).group(0)  # type: ignore[union-attr]
         if "\t" in indent and line.strip():
@@ -90,7 +92,9 @@ def _syntax(path: Path, exc: yaml.YAMLError) -> Problem:
 
 def _anchors(path: Path, text: str) -> list[Problem]:
     """Refuse anchors and aliases at the event level, so an alias bomb is never expanded."""
-    problems = []
+    problems: list[Problem] = []
+    if "&" not in text and "*" not in text:
+        return problems  # no anchor or alias can be written without these characters
     for event in yaml.parse(text, Loader=SafeLoader):
         line = event.start_mark.line + 1
         if isinstance(event, yaml.AliasEvent):
@@ -133,7 +137,8 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                 self.problems.append(Problem(self.path, line, "键必须是简单的文字"))
                 continue
-            key = self.constructor.construct_object(key_node)
+            make = self.constructor.yaml_constructors.get(key_node.tag)
+            key = make(self.constructor, key_node) if make else self.constructor.construct_object(key_node)
             if key in out:
                 first = self.lines[(*loc, key)]
                 message = f"键「{key}」重复（第 {first} 行已经写过），请删除或合并其中一处"

@@ -47,8 +47,10 @@ OUR_APP = textwrap.dedent(
     from waitress import serve
     from forms_api import create_app
     app = create_app({"DATABASE_URL": f"sqlite:///{sys.argv[1]}", "PORTAL_INSTANCE": sys.argv[1] + ".keys",
-                      "PORTAL_PROXIES": "1", "PORTAL_SITE_DIR": "/nonexistent"})
-    serve(app, host="127.0.0.1", port=int(sys.argv[2]), threads=8, _quiet=True)
+                      "PORTAL_SITE_DIR": "/nonexistent"})
+    # The clients stand for many citizens behind one proxy: waitress takes their address from X-Forwarded-For.
+    serve(app, host="127.0.0.1", port=int(sys.argv[2]), threads=8, _quiet=True,
+          trusted_proxy="127.0.0.1", trusted_proxy_headers="x-forwarded-for")
     """
 )
 FORM = {"target": "window:county-hall:1", "matter": "排队时间过长，窗口人员离岗", "name": "张三",

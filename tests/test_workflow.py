@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from forms_api import db, states, workflow
-from forms_api.models import Case, CaseEvent
+from forms_api.models import Case, CaseEvent, SupervisionOrder
 from forms_api.privacy import Vault
 from generator.workdays import WorkCalendar
 
@@ -167,3 +167,54 @@ def test_purge_anonymises_only_old_finished_cases(sessions: sessionmaker[Session
         assert session.get_one(Case, open_case).phone_enc is not None
     with db.transaction(sessions) as session:
         assert retention.purge(session, 365) == 0  # idempotent
+
+
+FIELDS = {
+    "refuse": {"reason": "不属于本局职责", "referral": "县市场监督管理局"},
+    "settle": {"reply": "现场协调，当场办结"},
+    "issue_order": {"opinion": "请核实", "days": 3, "office": "county-hall", "window": "1"},
+    "record_handling": {"handling": "已处理"},
+    "reply": {"reply": "已答复"},
+}
+ALLOWED = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values() for state in sorted(t.sources)]
+REFUSED_STATES = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values()
+                  for state in sorted(set(states.STATES) - t.sources)]  # fmt: skip
+
+
+def _case_in(sessions: sessionmaker[Session], vault: Vault, state: str) -> int:
+    """A case put straight into `state` (with a 督办单 where the state implies one)."""
+    case_id = _submit(sessions, vault, f"tok-{state}").case.id
+    with db.transaction(sessions) as session:
+        case = session.get_one(Case, case_id)
+        case.state = state
+        if state in ("supervising", "handled", "replied", "reopened"):
+            case.round = 1
+            order = SupervisionOrder(case_id=case_id, round=1, opinion="x", deadline_days=3, deadline=TODAY,
+                                     office="county-hall", window="1", issued_by="boss")  # fmt: skip
+            session.add(order)
+    return case_id
+
+
+@pytest.mark.parametrize(("name", "state", "role"), ALLOWED, ids=[f"{n}-{s}" for n, s, _ in ALLOWED])
+def test_every_allowed_transition(
+    sessions: sessionmaker[Session], vault: Vault, name: str, state: str, role: str
+) -> None:
+    case_id = _case_in(sessions, vault, state)
+    case = _act(sessions, case_id, name, workflow.Actor("someone", role), **FIELDS.get(name, {}))
+    assert case.state == states.TRANSITIONS[name].target
+    with sessions() as session:
+        event = session.get_one(Case, case_id).events[-1]
+        assert (event.action, event.from_state, event.to_state, event.role) == (name, state, case.state, role)
+        assert event.at is not None
+
+
+@pytest.mark.parametrize(("name", "state", "role"), REFUSED_STATES, ids=[f"{n}-{s}" for n, s, _ in REFUSED_STATES])
+def test_every_refused_transition(
+    sessions: sessionmaker[Session], vault: Vault, name: str, state: str, role: str
+) -> None:
+    case_id = _case_in(sessions, vault, state)
+    with pytest.raises(states.TransitionRefused, match=f"案件当前状态为「{states.STATES[state]}」"):
+        _act(sessions, case_id, name, workflow.Actor("someone", role), **FIELDS.get(name, {}))
+    with sessions() as session:
+        case = session.get_one(Case, case_id)
+        assert case.state == state and [e.action for e in case.events] == ["submit"]

@@ -33,7 +33,11 @@ class ComplaintForm(Honeypot):
     )
     demand = TextAreaField("诉求", validators=[Optional(), Length(max=1000, message="诉求最多 1000 个字")])
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40, message="姓名最多 40 个字")])
-    phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), phone()])
+    phone = StringField(
+        "联系电话",
+        validators=[DataRequired("请填写联系电话"), phone()],
+        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
+    )
     id_number = StringField("身份证号（选填）", validators=[Optional(), id_number()])
     consent = BooleanField(
         "我已阅读并同意上述个人信息收集说明", validators=[DataRequired("请阅读并同意个人信息收集说明")]
@@ -119,7 +123,9 @@ class SuggestionForm(Honeypot):
         "意见建议", validators=[DataRequired("请填写意见建议"), Length(max=2000, message="最多 2000 个字")]
     )
     name = StringField("姓名（选填）", validators=[Optional(), Length(max=40, message="姓名最多 40 个字")])
-    phone = StringField("联系电话（选填）", validators=[Optional(), phone()])
+    phone = StringField(
+        "联系电话（选填）", validators=[Optional(), phone()], render_kw={"type": "tel", "autocomplete": "tel"}
+    )
     consent = BooleanField("我已阅读并同意上述个人信息收集说明")
     token = HiddenField()
 

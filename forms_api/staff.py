@@ -62,7 +62,11 @@ class RegisterForm(BaseForm):
     matter = TextAreaField("投诉事项", validators=[DataRequired("请填写投诉事项"), Length(max=2000)])
     demand = TextAreaField("诉求", validators=[Optional(), Length(max=1000)])
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40)])
-    phone = StringField("联系电话", validators=[DataRequired("请填写联系电话"), phone()])
+    phone = StringField(
+        "联系电话",
+        validators=[DataRequired("请填写联系电话"), phone()],
+        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
+    )
     id_number = StringField("身份证号（选填）", validators=[Optional(), id_number()])
     first_receiver = StringField("首问负责人", validators=[DataRequired("请填写首问负责人"), Length(max=64)])
 

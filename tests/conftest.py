@@ -215,6 +215,20 @@ def submit_form(client: FlaskClient, url: str, data: dict[str, str], page: str |
     return client.post(url, data={**form_fields(html), **data})
 
 
+def session_payload(response: TestResponse) -> str:
+    """What the session cookie set by `response` says once decoded (it is signed, not encrypted)."""
+    import base64
+    import zlib
+
+    header = response.headers.get("Set-Cookie") or ""
+    if "session=" not in header:
+        return ""
+    cookie = header.split("session=")[1].split(";")[0]
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    return (zlib.decompress(raw) if cookie.startswith(".") else raw).decode("utf-8", "replace")
+
+
 def login(client: FlaskClient, name: str, password: str = "correct-horse-1") -> TestResponse:
     """Log a staff member in through the login form."""
     return submit_form(client, "/staff/login", {"username": name, "password": password})

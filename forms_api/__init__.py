@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_I18N_ENABLED=False,  # use WTForms' bundled zh translations, no Babel needed
         RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a minute boundary
     )
     proxies = int(values["PORTAL_PROXIES"] or 0)
     if proxies:  # behind nginx: rate limits must count citizens, not the proxy's address

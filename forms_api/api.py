@@ -95,8 +95,7 @@ def complaint() -> ResponseReturnValue:
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
     item = complaint_submission(form, "api", token=_token())
-    with write() as s, s.begin():
-        s.connection(execution_options={"sqlite_immediate": True})
+    with write() as s:
         receipt = workflow.submit(s, vault(), item, workflow.Actor(f"接口:{g.api_client}", "citizen"), today())
     body = {"receipt_no": receipt.case.receipt_no, "query_code": receipt.query_code, "status": receipt.case.state}
     return jsonify(body), 201 if receipt.created else 200

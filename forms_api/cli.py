@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from forms_api.db import transaction
 from forms_api.security import ROLES
 
 
@@ -52,7 +53,7 @@ def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: P
                              confirmation_prompt="再输入一次")  # fmt: skip
         password = typed or None
     try:
-        with app.extensions["sessions"]() as session, session.begin():
+        with transaction(app.extensions["sessions"]) as session:
             password = add_user(session, name, role, list(windows), password)
     except UserError as exc:
         click.echo(f"错误：{exc}", err=True)
@@ -70,7 +71,7 @@ def purge(content: Path, config: Path) -> None:
 
     app = _app(content, config)
     days = app.extensions["catalogue"].config.retention_days
-    with app.extensions["sessions"]() as session, session.begin():
+    with transaction(app.extensions["sessions"]) as session:
         count = retention.purge(session, days)
     click.echo(f"已删除 {count} 件已办结案件的个人信息（保存期限 {days} 天）。")
 

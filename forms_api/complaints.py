@@ -96,8 +96,7 @@ def complaint() -> ResponseReturnValue:
     if form.website.data:  # a bot: say nothing useful, store nothing
         abort(400)
     item = complaint_submission(form, "online", token=form_token(form.token.data))
-    with write() as s, s.begin():
-        s.connection(execution_options={"sqlite_immediate": True})
+    with write() as s:
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
@@ -155,8 +154,7 @@ def suggestion() -> ResponseReturnValue:
         matter=form.content.data, name=form.name.data or None,
         phone=normalise_phone(form.phone.data) if form.phone.data else None, token=form_token(form.token.data),
     )  # fmt: skip
-    with write() as s, s.begin():
-        s.connection(execution_options={"sqlite_immediate": True})
+    with write() as s:
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)

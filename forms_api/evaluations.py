@@ -80,8 +80,7 @@ def _save(form: EvaluationForm, token: str | None) -> dict[str, str] | None:
     chosen = catalogue.target(form.target.data)
     assert chosen is not None  # the select box only offers known targets
     level = int(form.level.data)
-    with write() as s, s.begin():
-        s.connection(execution_options={"sqlite_immediate": True})
+    with write() as s:
         if token and (first := s.scalar(select(Evaluation).where(Evaluation.submission_token == token))):
             return _receipt(s, first)
         rating = Evaluation(submission_token=token, level=level, target_type=chosen.key.split(":")[0],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -11,6 +12,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 def utcnow() -> datetime:
     """Timestamps are stored in UTC and shown in the site's time zone."""
     return datetime.now(UTC)
+
+
+def to_local(moment: datetime, zone: str) -> datetime:
+    """A stored time in `zone`; SQLite hands timestamps back without their UTC offset."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(zone))
 
 
 class Base(DeclarativeBase):

@@ -6,28 +6,19 @@ import json
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forms_api import states
-from forms_api.models import Case, Evaluation, SupervisionOrder
+from forms_api.models import Case, Evaluation, SupervisionOrder, to_local
 from generator.validate import Catalogue
 
 SATISFIED = 3  # 基本满意 and better
 
 
-def _month(moment: datetime, zone: ZoneInfo) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(zone).strftime("%Y-%m")
-
-
-def _local_date(moment: datetime, zone: ZoneInfo) -> date:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(zone).date()
+def _month(moment: datetime, zone: str) -> str:
+    return to_local(moment, zone).strftime("%Y-%m")
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -36,7 +27,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def export(session: Session, catalogue: Catalogue, today: date) -> dict[str, Any]:
     """Every month with activity, newest first."""
-    zone = ZoneInfo(catalogue.config.timezone)
+    zone = catalogue.config.timezone
     labels = {f"{o.id}:{w.number}": f"{o.name} {w.number} 号{w.name}" for o in catalogue.offices for w in o.windows}
     months: dict[str, dict[str, Any]] = defaultdict(lambda: {
         "cases": Counter(), "categories": Counter(), "outcomes": Counter(), "levels": Counter(),
@@ -55,7 +46,7 @@ def export(session: Session, catalogue: Catalogue, today: date) -> dict[str, Any
         m = months[_month(order.issued_at, zone)]
         if order.handled_at is not None or order.deadline < today:
             m["due"] += 1
-            m["on_time"] += order.handled_at is not None and _local_date(order.handled_at, zone) <= order.deadline
+            m["on_time"] += order.handled_at is not None and to_local(order.handled_at, zone).date() <= order.deadline
     for rating in session.scalars(select(Evaluation)):
         m = months[_month(rating.created_at, zone)]
         m["levels"][str(rating.level)] += 1

@@ -62,8 +62,7 @@ def act() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("forms_api/track.html", form=form), 400
     limit = catalogue.get().config.resupervision_limit
-    with write() as s, s.begin():
-        s.connection(execution_options={"sqlite_immediate": True})
+    with write() as s:
         case = workflow.find(s, vault(), form.receipt_no.data, form.query_code.data)
         if case is None:
             form.query_code.errors = ["受理编号或查询码不正确，请核对回执"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
+from forms_api.db import transaction
 from forms_api.privacy import Vault
 from generator.workdays import WorkCalendar
 
@@ -19,10 +21,9 @@ def db_session() -> Session:
     return g.db
 
 
-def write() -> Session:
-    """A fresh session for one write transaction (use with `with write() as s, s.begin():`)."""
-    session = current_app.extensions["sessions"]()
-    return session
+def write() -> AbstractContextManager[Session]:
+    """One write transaction on a fresh session: `with write() as s:` (commits, or rolls back on error)."""
+    return transaction(current_app.extensions["sessions"])
 
 
 def vault() -> Vault:

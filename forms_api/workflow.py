@@ -6,14 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from forms_api import states
-from forms_api.models import Case, CaseEvent, SupervisionOrder, utcnow
+from forms_api.models import Case, CaseEvent, SupervisionOrder, to_local, utcnow
 from forms_api.privacy import Vault
 from generator.workdays import WorkCalendar
 
@@ -217,8 +216,6 @@ def _record_handling(case: Case, actor: Actor, fields: dict[str, Any]) -> None:
 
 def local_time(moment: datetime, zone: str = "Asia/Shanghai") -> str:
     """A stored UTC time as the hall reads it, with its offset: 2026-11-23 14:05 +08:00."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))  # SQLite returns naive UTC
-    shown = moment.astimezone(ZoneInfo(zone))
+    shown = to_local(moment, zone)
     offset = shown.strftime("%z")
     return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"

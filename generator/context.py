@@ -52,12 +52,6 @@ class ServiceView:
     places: tuple[Place, ...]
     complaint_phone: str
     url: str
-    disclosed: tuple[bool, ...]
-
-    @property
-    def required_materials(self) -> list[m.Material]:
-        """Materials every applicant brings."""
-        return [x for x in self.service.materials if x.required]
 
 
 def page_path(service: m.Service) -> str:
@@ -95,7 +89,6 @@ def service_view(catalogue: Catalogue, service: m.Service) -> ServiceView:
         places=_places(catalogue, service.handling),
         complaint_phone=phone,
         url=url,
-        disclosed=_disclosed(service, phone),
     )
 
 

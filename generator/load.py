@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,8 +188,6 @@ def _unknown(path: Path, known: list[str]) -> Problem:
 
 def load_stats(path: Path) -> tuple[Document | None, list[Problem]]:
     """content/stats.json, written by `portal stats export` (JSON, not edited by hand)."""
-    import json
-
     raw = path.read_bytes()
     if len(raw) > 8 * MAX_BYTES:
         return None, [Problem(path, 1, "统计文件过大，请检查导出")]

@@ -94,7 +94,6 @@ def _environment() -> Environment:
         para=_para,
         url=_url,
         qr=_qr,
-        md=lambda v: Markup(escape(md_escape(str(v)))),
     )
     return env
 

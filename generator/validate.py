@@ -278,20 +278,20 @@ def _service_order(config: m.SiteConfig) -> Any:
     return lambda s: (order.get(s.category, len(order)), s.code)
 
 
-def load_config(path: Path) -> tuple[m.SiteConfig | None, list[Problem]]:
-    """Load and validate site_config.yml."""
+def load_config(path: Path) -> tuple[m.SiteConfig | None, Document | None, list[Problem]]:
+    """Load and validate site_config.yml; its document is kept for the lines of later messages."""
     if not path.exists():
-        return None, [Problem(path, 1, "站点设置文件不存在")]
+        return None, None, [Problem(path, 1, "站点设置文件不存在")]
     doc, problems = load_file(path)
     if doc is None:
-        return None, problems
+        return None, None, problems
     config, found = parse(doc, m.SiteConfig)
-    return config, problems + found
+    return config, doc, problems + found
 
 
 def validate(content: Content, config_path: Path) -> Catalogue:
     """Check everything; return the catalogue, or raise ContentError listing every problem."""
-    config, problems = load_config(config_path)
+    config, config_doc, problems = load_config(config_path)
     problems = content.problems + problems
     parsed: dict[str, Any] = {}
     for name, doc in content.singles.items():
@@ -342,7 +342,11 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         for i, code in enumerate(config.popular):
             if code not in codes:
                 problems.append(
-                    Problem(config_path, _config_line(config_path, ("popular", i)), f"常用事项「{code}」不存在")
+                    Problem(
+                        config_path,
+                        config_doc.line_of(("popular", i)) if config_doc else 1,
+                        f"常用事项「{code}」不存在",
+                    )
                 )
     if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))
@@ -370,9 +374,3 @@ def _slim(doc: Document) -> None:
     """Keep only the lines warnings need: at 10,000 services the full maps cost hundreds of MB."""
     doc.data = {"code": doc.data.get("code")} if isinstance(doc.data, dict) else None
     doc.lines = {loc: line for loc, line in doc.lines.items() if len(loc) == 1}
-
-
-def _config_line(path: Path, loc: Loc) -> int:
-    """Line of a key in site_config.yml (re-read: it is small)."""
-    doc, _ = load_file(path)
-    return doc.line_of(loc) if doc else 1

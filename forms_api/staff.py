@@ -22,7 +22,7 @@ from forms_api.views import calendar, db_session, today, vault, write
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 STAFF = tuple(ROLES)
-CHANNELS = {"online": "网上", "onsite": "现场", "phone": "电话", "letter": "信函", "evaluation": "差评", "api": "接口"}
+CHANNELS = states.CHANNELS
 
 
 class LoginForm(BaseForm):
@@ -201,6 +201,7 @@ def case_page(case_id: int, form: ActionForm | None = None) -> ResponseReturnVal
         "forms_api/staff/case.html", case=case, orders=orders, user=user, person=_person(case, user.role), form=form,
         actions=states.available(case.state, user.role), states=states.STATES, local_time=workflow.local_time,
         today=today(), required=REQUIRED, roles=ROLES, not_overdue=states.NOT_OVERDUE, channels=CHANNELS,
+        actions_label=states.ACTIONS,
     )  # fmt: skip
 
 

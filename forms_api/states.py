@@ -56,6 +56,15 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# What staff read in a case's history: every transition's label, plus the two events that are not moves.
+ACTIONS: dict[str, str] = {
+    "submit": "登记",
+    **{t.name: t.label for t in TRANSITIONS.values()},
+    "purge": "按保存期限删除个人信息",
+}
+CHANNELS = {"online": "网上", "onsite": "现场", "phone": "电话", "letter": "信函", "evaluation": "差评", "api": "接口"}
+
+
 class TransitionRefused(Exception):
     """A transition the current state or the actor's role does not allow; the message is for people."""
 

@@ -100,8 +100,9 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today
             if item.token and (existing := _by_token(session, item.token)) is not None:
                 return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
             continue
+        channel = states.CHANNELS.get(item.channel, item.channel)
         session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state="received",
-                              actor=actor.name, role=actor.role, note=f"渠道：{item.channel}"))  # fmt: skip
+                              actor=actor.name, role=actor.role, note=f"渠道：{channel}"))  # fmt: skip
         return Receipt(case, code, created=True)
     raise RuntimeError("could not allocate a receipt number")
 

@@ -265,3 +265,11 @@ def test_more_of_the_grid(
     if user:
         login(client, user)
     assert client.get(path.format(id=case_id)).status_code == status
+
+
+def test_history_reads_in_chinese(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    html = _act(client, case_id, "file")
+    assert "<td>登记</td>" in html and "<td>立案处理</td>" in html and "渠道：网上" in html
+    assert ">submit<" not in html and "online" not in html

@@ -62,7 +62,7 @@ def _search_transfer(site: Path, queries: list[str]) -> dict[str, int]:
     import threading
     from http.server import ThreadingHTTPServer
 
-    from generator.serve import SiteHandler
+    from portal.serve import SiteHandler
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()

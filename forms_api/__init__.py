@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, g
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from forms_api import db, settings
+from core.vocab import CHANNELS, STAFF_ROLES
+from forms_api import db, settings, states, views
 from forms_api.privacy import Vault
 
 MAX_BODY = 64 * 1024  # a complaint is a few KB of text; anything bigger is refused with 413
@@ -68,6 +69,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from forms_api.site import bp as site_bp
 
         app.register_blueprint(site_bp)  # last: its catch-all route yields to every other one
+
+    app.jinja_env.globals.update(
+        local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, channels=CHANNELS,
+        action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
+    )  # fmt: skip
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -10,14 +10,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from forms_api import states, workflow
-from forms_api.complaints import ComplaintForm, complaint_submission
-from forms_api.complaints import _choices as complaint_choices
-from forms_api.evaluations import EvaluationForm, _save
-from forms_api.evaluations import _targets as evaluation_targets
-from forms_api.forms import options
+from forms_api import dao, states, workflow
+from forms_api.complaints import ComplaintForm, complaint_choices
+from forms_api.evaluations import EvaluationForm
 from forms_api.openapi import SPEC
 from forms_api.security import csrf, limiter
+from forms_api.submissions import complaint_submission, save_evaluation, target_choices
 from forms_api.views import db_session, today, vault, write
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -109,10 +107,11 @@ def evaluation() -> ResponseReturnValue:
     if error:
         return error
     form = EvaluationForm(formdata=data, meta={"csrf": False})
-    form.target.choices = options(evaluation_targets())
+    form.target.choices = target_choices()
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
-    receipt = _save(form, _token())
+    with write() as s:
+        receipt = save_evaluation(s, form.target.data, int(form.level.data), form.reason.data, _token())
     return jsonify(recorded=True, rectification=receipt), 201
 
 
@@ -120,7 +119,7 @@ def evaluation() -> ResponseReturnValue:
 @limiter.limit("120 per minute", key_func=lambda: f"api:{_client()}")
 def case_status(receipt_no: str) -> ResponseReturnValue:
     """Status, deadline and replies of one case, given its query code (X-Query-Code)."""
-    case = workflow.find(db_session(), vault(), receipt_no, request.headers.get("X-Query-Code", ""))
+    case = dao.find_case(db_session(), vault(), receipt_no, request.headers.get("X-Query-Code", ""))
     if case is None:
         return jsonify(error="受理编号或查询码不正确"), 404
     return jsonify(

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from generator.errors import ContentError, PortalError
-from generator.load import load_content
-from generator.validate import Catalogue, validate
-from generator.workdays import WorkCalendar
+from core.catalogue import Catalogue
+from core.validate import load_catalogue
+from core.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def _load(content: Path, config: Path) -> Catalogue:
     cached = _CACHE.get((content, config))
     if cached and cached[0] == stamp:
         return cached[1]
-    catalogue = validate(load_content(content), config)
+    catalogue = load_catalogue(content, config)
     _CACHE[(content, config)] = (stamp, catalogue)
     return catalogue
 
@@ -65,27 +64,12 @@ _CACHE: dict[tuple[Path, Path], tuple[tuple[tuple[str, int], ...], Catalogue]] =
 
 
 def init_app(app: Flask) -> None:
-    """Load and validate the content; refuse to start on invalid content, naming every problem."""
-    try:
-        catalogue = _load(Path(app.config["PORTAL_CONTENT"]), Path(app.config["PORTAL_SITE_CONFIG"]))
-    except ContentError as exc:
-        lines = "\n".join(p.format() for p in exc.problems[:20])
-        raise PortalError(f"内容有错误，后台无法启动：\n{lines}") from exc
+    """Load and validate the content; invalid content stops start-up with ContentError naming every problem."""
+    catalogue = _load(Path(app.config["PORTAL_CONTENT"]), Path(app.config["PORTAL_SITE_CONFIG"]))
     app.extensions["catalogue"] = catalogue
     app.extensions["calendar"] = WorkCalendar(catalogue.holidays)
     app.extensions["targets"] = {t.key: t for t in targets(catalogue)}
-    app.context_processor(
-        lambda: {
-            "config_site_name": lambda: catalogue.config.site_name,
-            "agency": lambda: catalogue.agency,
-            "retention_days": lambda: catalogue.config.retention_days,
-        }
-    )
-
-
-def get() -> Catalogue:
-    """The catalogue of the running app."""
-    return current_app.extensions["catalogue"]
+    app.jinja_env.globals["hall"] = catalogue
 
 
 def target(key: str) -> Target | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -13,13 +12,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms_api import catalogue, workflow
-from forms_api.forms import Honeypot, form_token, id_number, options, phone
-from forms_api.privacy import normalise_phone
+from forms_api.forms import Honeypot, form_token, id_number, phone
 from forms_api.security import PUBLIC_POST_LIMIT, limiter
+from forms_api.submissions import OTHER, complaint_submission, suggestion_submission, target_choices
 from forms_api.views import today, vault, write
 
 bp = Blueprint("complaints", __name__, url_prefix="/forms")
-OTHER = "other"
 
 
 class ComplaintForm(Honeypot):
@@ -50,28 +48,9 @@ class ComplaintForm(Honeypot):
             raise ValidationError("请写明投诉对象（窗口、人员或事项）")
 
 
-def complaint_submission(form: Any, channel: str, token: str | None = None, receiver: str | None = None) -> Any:
-    """The case a complaint form describes, from the web form, the API or the intake clerk's form."""
-    chosen = catalogue.target(form.target.data or "")
-    free_text = getattr(form, "target_text", None)
-    return workflow.Submission(
-        kind="complaint", channel=channel, target_type=chosen.key.split(":", 1)[0] if chosen else OTHER,
-        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else free_text.data,
-        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
-        matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
-        phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,
-        first_receiver=receiver, token=token,
-    )  # fmt: skip
-
-
-def _choices() -> list[SelectChoice]:
-    return options(
-        [
-            ("", "请选择"),
-            *((t.key, t.label) for t in catalogue.all_targets()),
-            (OTHER, "其他（请在下方写明）"),
-        ]
-    )
+def complaint_choices() -> list[SelectChoice]:
+    """Targets of a complaint, and 其他 for anything else."""
+    return target_choices(other="其他（请在下方写明）")
 
 
 def _prefill(form: ComplaintForm) -> None:
@@ -87,7 +66,7 @@ def _prefill(form: ComplaintForm) -> None:
 def complaint() -> ResponseReturnValue:
     """Show the form; on a valid POST save first, then redirect to the receipt."""
     form = ComplaintForm()
-    form.target.choices = _choices()
+    form.target.choices = complaint_choices()
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
         _prefill(form)
@@ -139,21 +118,14 @@ class SuggestionForm(Honeypot):
 def suggestion() -> ResponseReturnValue:
     """An opinion or suggestion (意见反映类), answered by a supervisor."""
     form = SuggestionForm()
-    form.target.choices = options([("", "不涉及具体窗口或事项"), *((t.key, t.label) for t in catalogue.all_targets())])
+    form.target.choices = target_choices("不涉及具体窗口或事项")
     if request.method == "GET":
         form.token.data = uuid.uuid4().hex
     if not form.validate_on_submit():
         return render_template("forms_api/suggestion.html", form=form), 400 if request.method == "POST" else 200
     if form.website.data:
         abort(400)
-    chosen = catalogue.target(form.target.data or "")
-    item = workflow.Submission(
-        kind="suggestion", channel="online", target_type=chosen.key.split(":", 1)[0] if chosen else OTHER,
-        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else "综合",
-        office=chosen.office if chosen else None, window=chosen.window if chosen else None,
-        matter=form.content.data, name=form.name.data or None,
-        phone=normalise_phone(form.phone.data) if form.phone.data else None, token=form_token(form.token.data),
-    )  # fmt: skip
+    item = suggestion_submission(form, form_token(form.token.data))
     with write() as s:
         receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))

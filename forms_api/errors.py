@@ -1,4 +1,4 @@
-"""One place registers the error pages: Chinese messages, never a traceback."""
+"""The backend's exception family, and the one place that turns errors into pages: Chinese, never a traceback."""
 
 from __future__ import annotations
 
@@ -9,17 +9,62 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core.errors import PortalError
+
 MESSAGES = {
     400: "提交的内容有误，请返回上一页重试。",
     401: "请先登录。",
     403: "您没有权限查看此页面。",
     404: "页面不存在，请检查网址。",
     405: "不支持这种访问方式。",
+    409: "该操作现在不能进行。",
     413: "提交的内容太大，请精简后再提交（不超过 64 KB）。",
     429: "提交过于频繁，请稍后再试。",
     500: "系统出现问题，请稍后再试；如多次出现，请拨打投诉电话反映。",
 }
 log = logging.getLogger(__name__)
+
+
+class BackendError(PortalError):
+    """Base of the backend's errors; `status` is the HTTP answer when one reaches a request."""
+
+    status = 500
+
+
+class SettingError(BackendError):
+    """A setting has a value the backend cannot use; start-up stops, naming the variable."""
+
+
+class StorageError(BackendError):
+    """The database cannot be reached or created; start-up stops, naming DATABASE_URL."""
+
+
+class InvalidInput(BackendError):
+    """A command or a form asked for something that cannot be done (an unknown window, a taken name)."""
+
+    status = 400
+
+
+class Forbidden(BackendError):
+    """The staff member's role or windows do not cover this page."""
+
+    status = 403
+
+
+class NotFound(BackendError):
+    """No such case, post or page."""
+
+    status = 404
+
+
+class TransitionRefused(BackendError):
+    """A transition the case's state or the actor's role does not allow; the message is for people."""
+
+    status = 409
+
+
+class Conflict(TransitionRefused):
+    """Someone else changed the case first; the page must be reloaded."""
 
 
 def _page(code: int, message: str | None = None) -> ResponseReturnValue:
@@ -31,7 +76,14 @@ def _page(code: int, message: str | None = None) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    """Register handlers for HTTP errors, CSRF failures and anything unexpected."""
+    """Register handlers for our own errors, HTTP errors, CSRF failures and anything unexpected."""
+
+    @app.errorhandler(BackendError)
+    def _backend(exc: BackendError) -> ResponseReturnValue:
+        if exc.status >= 500:
+            log.error("%s at %s %s", type(exc).__name__, request.method, request.path)
+            return _page(exc.status)
+        return _page(exc.status, str(exc) if exc.args else None)
 
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> ResponseReturnValue:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forms_api import states
-from forms_api.models import Case, CaseEvent, Evaluation, utcnow
+from forms_api import dao
+from forms_api.models import CaseEvent, utcnow
 
 REDACTED = "（已按保存期限删除）"
 
@@ -19,10 +18,8 @@ def purge(session: Session, retention_days: int, now: datetime | None = None) ->
     Everything a person wrote or that could identify them goes: contact details, the matter and demand,
     replies and notes in the history, the 督办单's texts, the rating's reason and a free-text target."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    finished = Case.state.in_(states.FINAL) & Case.closed_at.is_not(None) & (Case.closed_at < cutoff)
-    abandoned = (Case.state == "replied") & (Case.created_at < cutoff)  # the complainant never came back
     count = 0
-    for case in session.scalars(select(Case).where(Case.anonymised.is_(False), finished | abandoned)):
+    for case in dao.cases_past_retention(session, cutoff):
         case.name_enc = case.phone_enc = case.id_number_enc = case.query_code_enc = None
         case.matter, case.demand, case.submission_token = REDACTED, None, None
         case.resolution = REDACTED if case.resolution else None
@@ -35,7 +32,7 @@ def purge(session: Session, retention_days: int, now: datetime | None = None) ->
             order.opinion, order.handling = REDACTED, REDACTED if order.handling else None
             order.rectification = REDACTED if order.rectification else None
             order.reply = REDACTED if order.reply else None
-        for rating in session.scalars(select(Evaluation).where(Evaluation.case_id == case.id)):
+        for rating in dao.evaluations_of_case(session, case.id):
             rating.reason = REDACTED if rating.reason else None
         case.anonymised = True
         note = f"超过保存期限 {retention_days} 天"

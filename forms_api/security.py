@@ -6,21 +6,20 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from argon2 import PasswordHasher
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
+from forms_api import dao
 from forms_api.models import User
+from forms_api.views import db_session
 
 csrf = CSRFProtect()
-hasher = PasswordHasher()  # argon2id with the library's defaults; tests swap in a cheaper one
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 PUBLIC_POST_LIMIT = "10 per minute; 60 per hour"
 LOGIN_LIMIT = "5 per minute; 30 per hour"
-ROLES = {"intake": "受理员", "supervisor": "督办员", "window-lead": "窗口负责人", "auditor": "审计员"}
 # Who may read phone and ID numbers unmasked: those who must call the complainant back.
 UNMASKED_ROLES = frozenset({"intake", "supervisor"})
 CSP = (
@@ -57,9 +56,7 @@ def current_user() -> User | None:
     user = None
     user_id, version = session.get("uid"), session.get("sv")
     if user_id is not None:
-        from forms_api.views import db_session
-
-        found = db_session().get(User, user_id)
+        found = dao.get_user(db_session(), user_id)
         if found is not None and found.active and found.session_version == version:
             user = found
         else:

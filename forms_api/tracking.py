@@ -7,14 +7,16 @@ from flask.typing import ResponseReturnValue
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from forms_api import catalogue, states, workflow
+from forms_api import dao, states, workflow
+from forms_api.errors import TransitionRefused
 from forms_api.forms import BaseForm
 from forms_api.models import Case
 from forms_api.security import PUBLIC_POST_LIMIT, limiter
-from forms_api.views import calendar, db_session, today, vault, write
+from forms_api.views import db_session, engine_context, vault, write
 
 bp = Blueprint("tracking", __name__, url_prefix="/forms")
-CITIZEN_ACTIONS = ("withdraw", "satisfied", "unsatisfied")
+CITIZEN_ACTIONS = tuple(t.name for t in states.TRANSITIONS.values() if "citizen" in t.roles)
+NOT_FOUND = "受理编号或查询码不正确，请核对回执"
 
 
 class TrackForm(BaseForm):
@@ -33,11 +35,15 @@ class ActForm(TrackForm):
 
 def _show(case: Case, form: TrackForm, message: str | None = None) -> ResponseReturnValue:
     """The status page; the complainant sees their case and its replies, never staff or other cases."""
-    actions = [t for t in states.available(case.state, "citizen")]
     return render_template(
-        "forms_api/status.html", case=case, form=form, actions=actions, states=states.STATES,
-        message=message, events=list(case.events), local_time=workflow.local_time, replies=workflow.replies(case),
+        "forms_api/status.html", case=case, form=form, actions=states.available(case.state, "citizen"),
+        message=message, events=list(case.events), replies=workflow.replies(case),
     )  # fmt: skip
+
+
+def _not_found(form: TrackForm) -> ResponseReturnValue:
+    form.query_code.errors = [NOT_FOUND]
+    return render_template("forms_api/track.html", form=form), 404
 
 
 @bp.route("/track/", methods=["GET", "POST"])
@@ -47,11 +53,8 @@ def track() -> ResponseReturnValue:
     form = TrackForm()
     if not form.validate_on_submit():
         return render_template("forms_api/track.html", form=form), 400 if request.method == "POST" else 200
-    case = workflow.find(db_session(), vault(), form.receipt_no.data, form.query_code.data)
-    if case is None:
-        form.query_code.errors = ["受理编号或查询码不正确，请核对回执"]
-        return render_template("forms_api/track.html", form=form), 404
-    return _show(case, form)
+    case = dao.find_case(db_session(), vault(), form.receipt_no.data, form.query_code.data)
+    return _not_found(form) if case is None else _show(case, form)
 
 
 @bp.post("/track/act")
@@ -61,18 +64,14 @@ def act() -> ResponseReturnValue:
     form = ActForm()
     if not form.validate_on_submit():
         return render_template("forms_api/track.html", form=form), 400
-    limit = catalogue.get().config.resupervision_limit
     with write() as s:
-        case = workflow.find(s, vault(), form.receipt_no.data, form.query_code.data)
+        case = dao.find_case(s, vault(), form.receipt_no.data, form.query_code.data)
         if case is None:
-            form.query_code.errors = ["受理编号或查询码不正确，请核对回执"]
-            return render_template("forms_api/track.html", form=form), 404
+            return _not_found(form)
         try:
-            workflow.apply(s, case, form.action.data, workflow.CITIZEN, calendar=calendar(), today=today(),
-                           resupervision_limit=limit, note=form.note.data or None)  # fmt: skip
-            message = {"withdraw": "已撤销投诉", "satisfied": "感谢您的评价，本案已办结",
-                       "unsatisfied": "已收到您的意见"}[form.action.data]  # fmt: skip
-        except states.TransitionRefused as exc:
+            workflow.apply(s, case, form.action.data, workflow.CITIZEN, engine_context(s), note=form.note.data or None)
+            message = states.TRANSITIONS[form.action.data].done
+        except TransitionRefused as exc:
             message = str(exc)
-    case = workflow.find(db_session(), vault(), form.receipt_no.data, form.query_code.data)
-    return _show(case, form, message)  # type: ignore[arg-type]
+    case = dao.find_case(db_session(), vault(), form.receipt_no.data, form.query_code.data)
+    return _show(case, form, message) if case else _not_found(form)

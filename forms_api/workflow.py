@@ -1,38 +1,50 @@
-"""Every change to a case: one transaction, one audit row, and a refusal for anything not allowed."""
+"""The case engine: registering a case, and `apply()`, which makes any transition of the table in states.py.
+
+Every change is one compare-and-set on the case plus one audit row, in the caller's transaction."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from forms_api import states
-from forms_api.models import Case, CaseEvent, SupervisionOrder, to_local, utcnow
+from core.vocab import CHANNELS
+from core.workdays import WorkCalendar
+from forms_api import dao, states
+from forms_api.errors import Conflict, TransitionRefused
+from forms_api.models import Case, CaseEvent, SupervisionOrder, utcnow
 from forms_api.privacy import Vault
-from generator.workdays import WorkCalendar
 
 PREFIX = {"complaint": "TS", "suggestion": "JY", "rectification": "ZG"}
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
 
-class Conflict(states.TransitionRefused):
-    """Someone else changed the case first; the page must be reloaded."""
-
-
 @dataclass(frozen=True)
 class Actor:
-    """Who acts: a staff username and role, or the complainant."""
+    """Who acts: a staff username and role, the complainant, or the system itself."""
 
     name: str
     role: str
 
 
 CITIZEN = Actor("投诉人", "citizen")
+SYSTEM = Actor("系统", "system")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine needs from outside the case: dates, the site's numbers, and AB角 routing."""
+
+    calendar: WorkCalendar
+    today: date
+    settings: Mapping[str, int] = field(default_factory=dict)  # resupervision_limit, rectification_days …
+    assign: Callable[[str, str], str | None] = lambda _office, _window: None
 
 
 @dataclass(frozen=True)
@@ -72,20 +84,22 @@ def _query_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-def _by_token(session: Session, token: str) -> Case | None:
-    return session.scalar(select(Case).where(Case.submission_token == token))
+def _again(session: Session, vault: Vault, token: str | None) -> Receipt | None:
+    """The case this form token already created, if any."""
+    existing = dao.case_by_token(session, token) if token else None
+    return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False) if existing else None
 
 
 def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today: date) -> Receipt:
     """Register a case; a repeated form token returns the first case instead of a second one."""
-    if item.token and (existing := _by_token(session, item.token)) is not None:
-        return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
+    if (first := _again(session, vault, item.token)) is not None:
+        return first
     code = _query_code()
     for _attempt in range(5):
         case = Case(
             receipt_no=_receipt_no(item.kind, today), query_hash=vault.digest(code),
             query_code_enc=vault.seal(code), submission_token=item.token, kind=item.kind, channel=item.channel,
-            state="received", target_type=item.target_type, target_ref=item.target_ref,
+            state=states.INITIAL, target_type=item.target_type, target_ref=item.target_ref,
             target_label=item.target_label, office=item.office, window=item.window, matter=item.matter,
             demand=item.demand, name_enc=vault.seal(item.name), phone_enc=vault.seal(item.phone),
             id_number_enc=vault.seal(item.id_number), first_receiver=item.first_receiver,
@@ -97,29 +111,14 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today
         except IntegrityError:
             # Either a twin of this form committed first (PostgreSQL lets both start), or the random
             # receipt number is taken: return the twin, or try another number.
-            if item.token and (existing := _by_token(session, item.token)) is not None:
-                return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
+            if (first := _again(session, vault, item.token)) is not None:
+                return first
             continue
-        channel = states.CHANNELS.get(item.channel, item.channel)
-        session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state="received",
-                              actor=actor.name, role=actor.role, note=f"渠道：{channel}"))  # fmt: skip
+        session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state=states.INITIAL,
+                              actor=actor.name, role=actor.role,
+                              note=f"渠道：{CHANNELS.get(item.channel, item.channel)}"))  # fmt: skip
         return Receipt(case, code, created=True)
     raise RuntimeError("could not allocate a receipt number")
-
-
-def open_rectification(session: Session, case: Case, deadline: date) -> None:
-    """A 差评整改 case skips classification: it is filed at once, with its own deadline."""
-    _move(session, case, "filed", {"category": "立案处理类", "deadline": deadline})
-    session.add(CaseEvent(case_id=case.id, action="file", from_state="received", to_state="filed",
-                          actor="系统", role="system", note="差评自动立案整改"))  # fmt: skip
-
-
-def find(session: Session, vault: Vault, receipt_no: str, query_code: str) -> Case | None:
-    """The case with this receipt number, only if the query code matches."""
-    case = session.scalar(select(Case).where(Case.receipt_no == receipt_no.strip().upper()))
-    if case is None or not vault.matches(query_code.strip().upper(), case.query_hash):
-        return None
-    return case
 
 
 def _move(session: Session, case: Case, target: str, fields: dict[str, Any]) -> None:
@@ -137,86 +136,85 @@ def _move(session: Session, case: Case, target: str, fields: dict[str, Any]) -> 
         setattr(case, key, value)
 
 
+def _changes(case: Case, effect: states.Effect, inputs: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+    """The case's new field values under `effect`."""
+    changes: dict[str, Any] = {}
+    if effect.category:
+        changes["category"] = effect.category
+    if effect.deadline:
+        source = inputs if effect.deadline.source == "input" else ctx.settings
+        changes["deadline"] = ctx.calendar.add(ctx.today, int(source[effect.deadline.name]))
+    if effect.locate:
+        changes["office"], _, changes["window"] = str(inputs[effect.locate]).partition(":")
+    if effect.new_round:
+        changes["round"] = case.round + 1
+    if effect.resolution:
+        changes["resolution"] = inputs[effect.resolution]
+    if effect.referral:
+        changes["referral"] = inputs[effect.referral]
+    return changes
+
+
+def _write_order(session: Session, case: Case, effect: states.Effect, actor: Actor, inputs: Mapping[str, Any],
+                 assignee: str | None) -> None:  # fmt: skip
+    """The round's 督办单: issued with the case's new deadline, then handled, then answered."""
+    if effect.order == "issue":
+        order = SupervisionOrder(
+            case_id=case.id, round=case.round, opinion=inputs["opinion"], deadline_days=int(inputs["days"]),
+            deadline=case.deadline, office=case.office, window=case.window, assignee=assignee,
+            issued_by=actor.name,
+        )  # fmt: skip
+        session.add(order)
+        case.orders.append(order)
+    elif effect.order == "handle":
+        order = case.orders[-1]
+        order.handling, order.rectification = inputs["handling"], inputs.get("rectification") or None
+        order.handled_by, order.handled_at = actor.name, utcnow()
+    elif effect.order == "reply" and case.orders:
+        case.orders[-1].reply, case.orders[-1].replied_at = inputs["reply"], utcnow()
+
+
 def apply(
     session: Session,
     case: Case,
     name: str,
     actor: Actor,
-    *,
-    calendar: WorkCalendar,
-    today: date,
-    resupervision_limit: int = 1,
+    ctx: Context,
+    inputs: Mapping[str, Any] | None = None,
     note: str | None = None,
-    **fields: Any,
 ) -> Case:
-    """Make transition `name` on `case` with its fields, and write its audit row.
+    """Make transition `name` on `case` as its table entry says, and write its audit row.
 
     The compare-and-set on the case comes before any other write, so of two people acting at once the
     second stops there with a clear message and leaves nothing behind."""
+    inputs = inputs or {}
     transition = states.check(name, case.state, actor.role)
-    before, target = case.state, transition.target
-    changes: dict[str, Any] = {}
-    if name == "issue_order":
-        changes.update(round=case.round + 1, deadline=calendar.add(today, int(fields["days"])),
-                       office=fields["office"], window=fields["window"])  # fmt: skip
-    elif name in ("reply", "settle"):
-        changes["resolution"] = fields["reply"]
-        note = fields["reply"] if not note else f"{fields['reply']}（{note}）"  # every reply stays in the record
-        if name == "settle":
-            changes["category"] = "现场协调类"
-    elif name == "refuse":
-        changes.update(resolution=fields["reason"], referral=fields["referral"])
-    elif name == "file":
-        changes["category"] = "立案处理类"
-    elif name == "opinion":
-        changes["category"] = "意见反映类"
-    elif name == "unsatisfied" and reopened(case) >= resupervision_limit:
-        target = "closed"  # the limit of 再次督办 is reached: closed, and the record says why
-        note = f"{note or ''}（已达再次督办上限 {resupervision_limit} 次，结案）".strip()
+    if missing := transition.missing(inputs):
+        raise TransitionRefused("；".join(missing.values()))
+    effect, before, target = transition.effect, case.state, transition.target
+    audit = transition.audit.format(**inputs) if transition.audit else ""
+    text = f"{audit}（{note}）" if audit and note else audit or note or ""
+    if effect.limit and times(case, name) >= ctx.settings[effect.limit]:
+        target = effect.limit_target  # the limit is reached: the record says why
+        text = f"{text}（{effect.limit_note.format(limit=ctx.settings[effect.limit])}）"
+    changes = _changes(case, effect, inputs, ctx)
     if target in states.FINAL:
         changes["closed_at"] = utcnow()
     _move(session, case, target, changes)
-    if name == "issue_order":
-        _issue_order(session, case, actor, fields)
-    elif name == "record_handling":
-        _record_handling(case, actor, fields)
-    elif name == "reply" and case.orders:
-        case.orders[-1].reply, case.orders[-1].replied_at = fields["reply"], utcnow()
+    if effect.order:
+        assignee = ctx.assign(case.office or "", case.window or "") if effect.assign else None
+        _write_order(session, case, effect, actor, inputs, assignee)
     session.add(CaseEvent(case_id=case.id, action=name, from_state=before, to_state=target,
-                          actor=actor.name, role=actor.role, note=note))  # fmt: skip
+                          actor=actor.name, role=actor.role, note=text or None))  # fmt: skip
     return case
 
 
-def reopened(case: Case) -> int:
-    """How many times the complainant has asked for 再次督办."""
-    return sum(1 for event in case.events if event.action == "unsatisfied")
+def times(case: Case, action: str) -> int:
+    """How many times `action` has been taken on this case (再次督办 counts its reopenings)."""
+    return sum(1 for event in case.events if event.action == action)
 
 
 def replies(case: Case) -> list[str]:
     """Every reply the complainant was given, oldest first (each kept in its audit row)."""
-    return [e.note or "" for e in case.events if e.action in ("reply", "settle")]
-
-
-def _issue_order(session: Session, case: Case, actor: Actor, fields: dict[str, Any]) -> None:
-    """The 督办单 for the round the case has just entered, with the case's new deadline."""
-    order = SupervisionOrder(
-        case_id=case.id, round=case.round, opinion=fields["opinion"], deadline_days=int(fields["days"]),
-        deadline=case.deadline, office=fields["office"], window=fields["window"],
-        assignee=fields.get("assignee"), issued_by=actor.name,
-    )  # fmt: skip
-    session.add(order)
-    case.orders.append(order)
-
-
-def _record_handling(case: Case, actor: Actor, fields: dict[str, Any]) -> None:
-    """The window lead's result and rectification on the current 督办单."""
-    order = case.orders[-1]
-    order.handling, order.rectification = fields["handling"], fields.get("rectification")
-    order.handled_by, order.handled_at = actor.name, utcnow()
-
-
-def local_time(moment: datetime, zone: str = "Asia/Shanghai") -> str:
-    """A stored UTC time as the hall reads it, with its offset: 2026-11-23 14:05 +08:00."""
-    shown = to_local(moment, zone)
-    offset = shown.strftime("%z")
-    return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+    answering = {t.name for t in states.TRANSITIONS.values() if t.effect.resolution == "reply"}
+    return [e.note or "" for e in case.events if e.action in answering]

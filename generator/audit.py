@@ -6,9 +6,9 @@ import json
 from datetime import date
 from pathlib import Path
 
-from generator.errors import Problem
-from generator.validate import Catalogue
-from generator.workdays import WorkCalendar
+from core.catalogue import Catalogue
+from core.errors import Problem
+from core.workdays import WorkCalendar
 
 LEDGER = "publication.json"
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from generator import model as m
-from generator.validate import Catalogue
+from core import model as m
+from core.catalogue import Catalogue
 
 # 八公开: what every service guide must disclose, and the field that carries it.
 DISCLOSURE_ITEMS: tuple[tuple[str, str], ...] = (

@@ -1,40 +1,8 @@
-"""The generator's exception family and the problem records an editor reads."""
+"""The generator's own error: a site that could not be built (content errors live in core.errors)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One finding about the content, located at a file and line."""
-
-    path: Path
-    line: int
-    message: str
-    severity: Literal["error", "warning"] = "error"
-
-    def format(self, base: Path | None = None) -> str:
-        """Render as `path:line: message`, the form editors and editors' tools read."""
-        shown = self.path
-        if base is not None and self.path.resolve().is_relative_to(base.resolve()):
-            shown = self.path.resolve().relative_to(base.resolve())
-        prefix = "警告：" if self.severity == "warning" else ""
-        return f"{shown}:{self.line}: {prefix}{self.message}"
-
-
-class PortalError(Exception):
-    """Base of every error the generator reports to an editor (never a traceback)."""
-
-
-class ContentError(PortalError):
-    """The content has errors; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} 处错误")
-        self.problems = problems
+from core.errors import PortalError
 
 
 class BuildError(PortalError):

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from core.catalogue import Catalogue
+from core.errors import ContentError, Problem
+from core.validate import load_catalogue
 from generator import audit, render, write
-from generator.errors import ContentError, Problem
-from generator.load import load_content
 from generator.mkdocs_build import run_mkdocs, run_pagefind
-from generator.validate import Catalogue, validate
 
 
 @dataclass
@@ -42,7 +42,7 @@ class BuildReport:
 def check(content: Path, config: Path, today: date, published: Path) -> CheckResult:
     """Validate and audit the content; nothing is written."""
     try:
-        catalogue = validate(load_content(content), config)
+        catalogue = load_catalogue(content, config)
     except ContentError as exc:
         return CheckResult(None, errors=exc.problems)
     return CheckResult(catalogue, warnings=audit.audit(catalogue, today, content, published))

@@ -14,16 +14,16 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from core.catalogue import Catalogue
+from core.stats import Stats
+from core.vocab import LEVELS
 from generator import context as ctx
 from generator.charts import bars, percent
-from generator.stats_model import Stats
-from generator.validate import Catalogue
 
 TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).parent / "theme"
 # Characters Python-Markdown (with tables) treats as syntax; HTML specials are left to autoescape.
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
-LEVELS = {"5": "非常满意", "4": "满意", "3": "基本满意", "2": "不满意", "1": "非常不满意"}
 NAV: tuple[tuple[str, str], ...] = (
     ("首页", "index.md"),
     ("办事指南", "services/index.md"),
@@ -141,8 +141,8 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
     if not stats.months:
         return {}
     latest, recent = stats.months[0], list(reversed(stats.months[:12]))
-    levels = [(LEVELS[k], float(latest.evaluations.levels.get(k, 0)), str(latest.evaluations.levels.get(k, 0)))
-              for k in ("5", "4", "3", "2", "1")]  # fmt: skip
+    counts = {level: latest.evaluations.levels.get(str(level), 0) for level in LEVELS}
+    levels = [(LEVELS[level], float(count), str(count)) for level, count in counts.items()]
     windows = [(w.label, w.rate or 0.0, f"{percent(w.rate)}（{w.total} 条）") for w in latest.windows]
     volume = [(m.month, float(sum(m.cases.values())), str(sum(m.cases.values()))) for m in recent]
     on_time = [(m.month, m.on_time.rate or 0.0, percent(m.on_time.rate)) for m in recent]
@@ -152,11 +152,6 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
         "volume": bars("近 12 个月投诉、意见建议和差评整改（件）", volume),
         "on_time": bars("近 12 个月督办按时办结率", on_time, 1.0),
     }
-
-
-def render_site(catalogue: Catalogue, today: date) -> dict[str, str]:
-    """Every generated file of the build folder, keyed by its path relative to that folder."""
-    return dict(iter_site(catalogue, today))
 
 
 def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:

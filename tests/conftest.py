@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,9 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from core.catalogue import Catalogue
+from core.validate import load_catalogue
 from generator import pipeline
-from generator.load import load_content
-from generator.validate import Catalogue, validate
+from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)
@@ -65,7 +67,7 @@ def runner() -> CliRunner:
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     """The shipped content, validated."""
-    return validate(load_content(ROOT / "content"), ROOT / "site_config.yml")
+    return load_catalogue(ROOT / "content", ROOT / "site_config.yml")
 
 
 @pytest.fixture(scope="session")
@@ -162,9 +164,30 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at production cost makes every login test slow; the scheme is the same."""
     from argon2 import PasswordHasher
 
-    from forms_api import security
+    from forms_api import passwords
 
-    monkeypatch.setattr(security, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(passwords, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[Any]:
+    """A migrated database of the backend's own, without the app (engine-level tests)."""
+    from forms_api import db
+
+    engine = db.make_engine(database_url)
+    db.create_schema(engine)
+    yield db.make_sessions(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def vault() -> Any:
+    """An encryption helper with a fresh key."""
+    from cryptography.fernet import Fernet
+
+    from forms_api.privacy import Vault
+
+    return Vault(Fernet.generate_key(), b"secret")
 
 
 @pytest.fixture
@@ -195,13 +218,9 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., str]:
     """Create a staff account; returns its password."""
-    from forms_api.users import add_user
+    from tests.factories import make_user as factory
 
-    def _make(name: str, role: str, windows: list[str] | None = None) -> str:
-        with app.extensions["sessions"]() as session, session.begin():
-            return add_user(session, name, role, windows or [], "correct-horse-1")
-
-    return _make
+    return lambda name, role, windows=None: factory(app.extensions["sessions"], name, role, windows)
 
 
 def form_fields(html: str) -> dict[str, str]:
@@ -229,6 +248,6 @@ def session_payload(response: TestResponse) -> str:
     return (zlib.decompress(raw) if cookie.startswith(".") else raw).decode("utf-8", "replace")
 
 
-def login(client: FlaskClient, name: str, password: str = "correct-horse-1") -> TestResponse:
+def login(client: FlaskClient, name: str, password: str = PASSWORD) -> TestResponse:
     """Log a staff member in through the login form."""
     return submit_form(client, "/staff/login", {"username": name, "password": password})

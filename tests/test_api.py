@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -9,10 +11,11 @@ from sqlalchemy import func, select
 
 from forms_api.models import Case
 from forms_api.openapi import SPEC
+from tests.conftest import submit_form
+from tests.factories import api_complaint, complaint_data
 
 KEY = {"X-API-Key": "secret-hotline-key"}
-BODY = {"target": "service:JY-001", "matter": "电话反映：办理失业登记被要求提供户口簿", "name": "赵六",
-        "phone": "13900001111", "consent": True}  # fmt: skip
+BODY = api_complaint()
 
 
 @pytest.fixture
@@ -109,14 +112,9 @@ def test_deeply_nested_json_is_400(api: FlaskClient) -> None:
 
 
 def test_web_form_cannot_claim_an_api_retry_key(api: FlaskClient, app: Flask) -> None:
-    from tests.conftest import submit_form
-    from tests.test_complaints import GOOD
-
     first = api.post("/api/v1/complaints", json=BODY, headers={**KEY, "Idempotency-Key": "call-42"}).get_json()
-    import hashlib
-
     stolen = "api:" + hashlib.sha256(b"hotline\ncall-42").hexdigest()[:56]
-    response = submit_form(api, "/forms/complaint/", {**GOOD, "token": stolen})
+    response = submit_form(api, "/forms/complaint/", complaint_data(token=stolen))
     page = api.get("/forms/complaint/done").get_data(as_text=True)
     assert response.status_code == 303 and first["query_code"] not in page
     assert _count(app) == 2

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.serve import SiteHandler
-from generator.validate import Catalogue
+from core.catalogue import Catalogue
+from portal.serve import SiteHandler
 
 CHROMIUM = "/usr/bin/chromium"
 REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run: missing browser fails

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
-from generator.serve import make_server, preview_site
+from portal.cli import main
+from portal.serve import make_server, preview_site
 from tests.conftest import line_of
 
 
@@ -136,7 +136,7 @@ def test_user_add_generates_a_password_once(runner: CliRunner, tmp_path: Path, m
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--role", "admin"], "'admin' is not one of"),
+        (["--role", "admin"], "--role 应为以下之一：intake、supervisor、window-lead、auditor"),
         (["--role", "window-lead"], "窗口负责人须用 --window 指定"),
         (["--role", "window-lead", "--window", "county-hall:99"], "没有这些窗口：county-hall:99"),
     ],

@@ -11,17 +11,10 @@ from sqlalchemy import func, select
 
 from forms_api.models import Case, CaseEvent
 from tests.conftest import form_fields, submit_form
+from tests.factories import complaint_data
 
 URL = "/forms/complaint/"
-GOOD = {
-    "target": "window:county-hall:1",
-    "matter": "11月20日上午在1号窗口排队两小时，工作人员长时间离岗",
-    "demand": "希望核实并改进",
-    "name": "张三",
-    "phone": "138 1234 5678",
-    "id_number": "11010519491231002X",
-    "consent": "y",
-}
+GOOD = complaint_data()
 
 
 def _count(app: Flask, model: type = Case) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from generator import model as m
+from core import model as m
 
 DOC = Path(__file__).resolve().parent.parent / "docs/content.md"
 ARCH = Path(__file__).resolve().parent.parent / "docs/architecture.md"

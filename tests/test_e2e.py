@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from forms_api import create_app
-from forms_api.users import add_user
 from tests.conftest import ROOT
+from tests.factories import PASSWORD, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists() and os.environ.get("PORTAL_REQUIRE_BROWSER") != "1":
@@ -31,10 +31,9 @@ def base_url(built_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     app = create_app({"DATABASE_URL": f"sqlite:///{root / 'portal.db'}", "PORTAL_INSTANCE": str(root / "i"),
                       "PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
                       "PORTAL_SITE_DIR": str(root / "site")})  # fmt: skip
-    with app.extensions["sessions"]() as session, session.begin():
-        for name, role, windows in (("clerk", "intake", []), ("boss", "supervisor", []),
-                                    ("lead", "window-lead", ["county-hall:1"])):  # fmt: skip
-            add_user(session, name, role, windows, "correct-horse-1")
+    for name, role, windows in (("clerk", "intake", []), ("boss", "supervisor", []),
+                                ("lead", "window-lead", ["county-hall:1"])):  # fmt: skip
+        make_user(app.extensions["sessions"], name, role, windows)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{server.effective_port}/"
@@ -54,7 +53,7 @@ def page() -> Iterator[Page]:
 def _login(page: Page, base: str, name: str) -> None:
     page.goto(base + "staff/login")
     page.fill("#username", name)
-    page.fill("#password", "correct-horse-1")
+    page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
 
 

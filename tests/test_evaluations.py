@@ -59,7 +59,7 @@ def test_bad_rating_opens_a_rectification_case(client: FlaskClient, app: Flask, 
         rating = session.scalars(select(Evaluation)).one()
         assert case.kind == "rectification" and case.state == "filed" and case.deadline is not None
         assert rating.case_id == case.id and case.window == "1"
-        assert [e.action for e in case.events] == ["submit", "file"]
+        assert [e.action for e in case.events] == ["submit", "open_rectification"]
     make_user("boss", "supervisor")
     login(client, "boss")
     assert "态度冷淡" in client.get(f"/staff/case/{case.id}").get_data(as_text=True)

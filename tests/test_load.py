@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import MAX_BYTES, load_content, load_file
+from core.load import MAX_BYTES, load_content, load_file
 
 SVC = "content/services/jy-shiye-dengji.yml"
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from core.catalogue import Catalogue
+from core.errors import ContentError
 from generator import mkdocs_build, pipeline
-from generator.errors import BuildError, ContentError
-from generator.validate import Catalogue
+from generator.errors import BuildError
 from tests.conftest import TODAY
 
 ASSET_REF = re.compile(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.catalogue import Catalogue
 from generator import render
-from generator.validate import Catalogue
 from tests.conftest import TODAY
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -19,7 +19,7 @@ GOLDEN_PAGES = ["docs/index.md", "docs/services/JY-001.md", "docs/time-limits.md
 
 @pytest.fixture(scope="module")
 def pages(catalogue: Catalogue) -> dict[str, str]:
-    return render.render_site(catalogue, TODAY)
+    return dict(render.iter_site(catalogue, TODAY))
 
 
 @pytest.mark.parametrize("name", GOLDEN_PAGES)

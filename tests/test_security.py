@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from forms_api import create_app, workflow
 from tests.conftest import ROOT, login, session_payload, submit_form
-from tests.test_complaints import GOOD
+from tests.factories import complaint_data
 
 
 def _app(tmp_path: Path, limits: str, name: str = "a") -> Flask:
@@ -54,7 +54,7 @@ def test_errors_do_not_log_personal_data(
 
     monkeypatch.setattr(workflow, "submit", broken)
     with caplog.at_level(logging.DEBUG):
-        response = submit_form(client, "/forms/complaint/", GOOD)
+        response = submit_form(client, "/forms/complaint/", complaint_data())
     assert response.status_code == 500 and "系统出现问题" in response.get_data(as_text=True)
     assert "Traceback" not in response.get_data(as_text=True)
     logged = "\n".join(r.getMessage() + str(r.exc_info or "") for r in caplog.records)
@@ -76,6 +76,6 @@ def test_behind_a_proxy_limits_count_each_citizen(tmp_path: Path) -> None:
 
 
 def test_receipt_is_not_readable_in_the_cookie(client: FlaskClient) -> None:
-    response = submit_form(client, "/forms/complaint/", GOOD)
+    response = submit_form(client, "/forms/complaint/", complaint_data())
     text = session_payload(response)
     assert text and "TS20" not in text and "code" not in text

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from forms_api.models import Case
 from tests.conftest import form_fields, login, session_payload, submit_form
-from tests.test_complaints import GOOD
+from tests.factories import complaint_data
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def _case_id(app: Flask) -> int:
 
 def _citizen_files(app: Flask) -> int:
     citizen = app.test_client()
-    assert submit_form(citizen, "/forms/complaint/", GOOD).status_code == 303
+    assert submit_form(citizen, "/forms/complaint/", complaint_data()).status_code == 303
     return _case_id(app)
 
 

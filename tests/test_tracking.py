@@ -8,13 +8,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import submit_form
-from tests.test_complaints import GOOD
+from tests.factories import complaint_data
 
 TRACK = "/forms/track/"
 
 
 def _file(client: FlaskClient) -> tuple[str, str]:
-    submit_form(client, "/forms/complaint/", GOOD)
+    submit_form(client, "/forms/complaint/", complaint_data())
     page = client.get("/forms/complaint/done").get_data(as_text=True)
     found = re.search(r"<dd>(TS\d{14})</dd><dt>查询码</dt><dd>([A-Z2-9]{8})</dd>", page)
     assert found

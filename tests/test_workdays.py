@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from generator.model import HolidayRange, HolidayYear
-from generator.workdays import WorkCalendar
+from core.model import HolidayRange, HolidayYear
+from core.workdays import WorkCalendar
 
 YEAR_2030 = HolidayYear(
     year=2030,

@@ -1,54 +1,40 @@
-"""The case state machine in storage: audit rows, refusals, idempotency, concurrency, re-supervision."""
+"""The case engine in storage: audit rows, refusals, idempotency, concurrency, effects from the table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from forms_api import db, states, workflow
-from forms_api.models import Case, CaseEvent, SupervisionOrder
+from core.workdays import WorkCalendar
+from forms_api import dao, db, states, workflow
+from forms_api.errors import Conflict, TransitionRefused
+from forms_api.models import Case, CaseEvent
 from forms_api.privacy import Vault
-from generator.workdays import WorkCalendar
+from tests.factories import REGISTERED, make_case, submission
 
-TODAY = date(2026, 9, 30)  # the day before the National Day holiday
+TODAY = REGISTERED  # the day before the National Day holiday
 CAL = WorkCalendar()
+ASSIGNED = "李四（QX0102，就业登记岗B角）"
+CTX = workflow.Context(CAL, TODAY, {"resupervision_limit": 1, "rectification_days": 3}, lambda o, w: ASSIGNED)
 INTAKE = workflow.Actor("clerk", "intake")
 SUPERVISOR = workflow.Actor("boss", "supervisor")
 LEAD = workflow.Actor("lead", "window-lead")
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = db.make_engine(database_url)
-    db.create_schema(engine)
-    yield db.make_sessions(engine)
-    engine.dispose()
-
-
-@pytest.fixture
-def vault() -> Vault:
-    return Vault(Fernet.generate_key(), b"secret")
+ORDER = {"opinion": "请核实并整改", "days": 3, "window": "county-hall:1"}
 
 
 def _submit(sessions: sessionmaker[Session], vault: Vault, token: str | None = "t1") -> workflow.Receipt:
-    item = workflow.Submission(
-        kind="complaint", channel="online", target_type="window", target_ref="county-hall:1",
-        target_label="1 号就业登记窗口", matter="排队两小时无人办理", name="张三",
-        phone="13812345678", token=token,
-    )  # fmt: skip
     with db.transaction(sessions) as session:
-        return workflow.submit(session, vault, item, workflow.Actor("投诉人", "citizen"), TODAY)
+        return workflow.submit(session, vault, submission(token=token), workflow.CITIZEN, TODAY)
 
 
-def _act(sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor, **fields: object) -> Case:
+def _act(sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor, **inputs: Any) -> Case:
     with db.transaction(sessions) as session:
         case = session.get_one(Case, case_id)
-        return workflow.apply(session, case, name, actor, calendar=CAL, today=TODAY, **fields)
+        return workflow.apply(session, case, name, actor, CTX, inputs)
 
 
 def test_submit_commits_case_and_audit_row(sessions: sessionmaker[Session], vault: Vault) -> None:
@@ -72,23 +58,22 @@ def test_same_form_twice_is_one_case(sessions: sessionmaker[Session], vault: Vau
 def test_query_code_is_required_to_find_a_case(sessions: sessionmaker[Session], vault: Vault) -> None:
     receipt = _submit(sessions, vault)
     with sessions() as session:
-        assert workflow.find(session, vault, receipt.case.receipt_no, receipt.query_code) is not None
-        assert workflow.find(session, vault, receipt.case.receipt_no, "WRONG123") is None
-        assert workflow.find(session, vault, "TS000", receipt.query_code) is None
+        assert dao.find_case(session, vault, receipt.case.receipt_no, receipt.query_code) is not None
+        assert dao.find_case(session, vault, receipt.case.receipt_no, "WRONG123") is None
+        assert dao.find_case(session, vault, "TS000", receipt.query_code) is None
 
 
 def test_full_supervision_with_resupervision_limit(sessions: sessionmaker[Session], vault: Vault) -> None:
     case_id = _submit(sessions, vault).case.id
     _act(sessions, case_id, "file", INTAKE)
-    order = {"opinion": "请核实并整改", "days": 3, "office": "county-hall", "window": "1"}
-    case = _act(sessions, case_id, "issue_order", SUPERVISOR, **order)
+    case = _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
     assert case.deadline == date(2026, 10, 10)  # 8 and 9 October, then Saturday 10 October (adjusted workday)
     assert case.deadline == CAL.add(TODAY, 3)
     _act(sessions, case_id, "record_handling", LEAD, handling="已约谈窗口人员", rectification="增设叫号提醒")
     _act(sessions, case_id, "reply", SUPERVISOR, reply="经核实，已整改")
     case = _act(sessions, case_id, "unsatisfied", workflow.CITIZEN)
     assert case.state == "reopened"
-    _act(sessions, case_id, "issue_order", SUPERVISOR, **order)
+    _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
     _act(sessions, case_id, "record_handling", LEAD, handling="再次核实")
     _act(sessions, case_id, "reply", SUPERVISOR, reply="第二次答复")
     case = _act(sessions, case_id, "unsatisfied", workflow.CITIZEN)
@@ -101,27 +86,6 @@ def test_full_supervision_with_resupervision_limit(sessions: sessionmaker[Sessio
         assert "再次督办上限" in (case.events[-1].note or "")
 
 
-REFUSED = [
-    ("file", "received", "supervisor", "您的角色不能执行「立案处理」"),
-    ("issue_order", "received", "supervisor", "案件当前状态为「已受理」，不能执行「签发督办单」"),
-    ("withdraw", "supervising", "citizen", "案件当前状态为「督办中」，不能执行「自愿撤销」"),
-    ("record_handling", "supervising", "auditor", "您的角色不能执行「登记处理结果」"),
-    ("reply", "closed", "supervisor", "案件当前状态为「已办结」，不能执行「答复投诉人」"),
-    ("satisfied", "handled", "citizen", "案件当前状态为「窗口已处理」，不能执行「满意」"),
-]
-
-
-@pytest.mark.parametrize(("name", "state", "role", "message"), REFUSED)
-def test_refused_transitions_say_why(name: str, state: str, role: str, message: str) -> None:
-    with pytest.raises(states.TransitionRefused, match=message):
-        states.check(name, state, role)
-
-
-def test_every_transition_is_reachable_and_targets_a_state() -> None:
-    for transition in states.TRANSITIONS.values():
-        assert transition.target in states.STATES and transition.sources <= set(states.STATES)
-
-
 def test_two_staff_at_once_cannot_both_win(sessions: sessionmaker[Session], vault: Vault) -> None:
     case_id = _submit(sessions, vault).case.id
     first, second = sessions(), sessions()
@@ -129,10 +93,10 @@ def test_two_staff_at_once_cannot_both_win(sessions: sessionmaker[Session], vaul
     first.close(), second.close()
     with db.transaction(sessions) as session:
         session.add(case_a)
-        workflow.apply(session, case_a, "file", INTAKE, calendar=CAL, today=TODAY)
-    with pytest.raises(workflow.Conflict), db.transaction(sessions) as session:
+        workflow.apply(session, case_a, "file", INTAKE, CTX)
+    with pytest.raises(Conflict), db.transaction(sessions) as session:
         session.add(case_b)
-        workflow.apply(session, case_b, "refuse", INTAKE, calendar=CAL, today=TODAY, reason="x", referral="y")
+        workflow.apply(session, case_b, "refuse", INTAKE, CTX, {"reason": "x", "referral": "y"})
     with sessions() as session:
         case = session.get_one(Case, case_id)
         assert case.state == "filed" and [e.action for e in case.events] == ["submit", "file"]
@@ -144,77 +108,79 @@ def test_withdraw_before_handling(sessions: sessionmaker[Session], vault: Vault)
     assert case.state == "withdrawn" and case.closed_at is not None
 
 
-def test_purge_anonymises_only_old_finished_cases(sessions: sessionmaker[Session], vault: Vault) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from forms_api import retention
-
-    old = _submit(sessions, vault, "old").case.id
-    recent = _submit(sessions, vault, "recent").case.id
-    open_case = _submit(sessions, vault, "open").case.id
-    for case_id in (old, recent):
-        _act(sessions, case_id, "withdraw", workflow.CITIZEN)
-    with db.transaction(sessions) as session:
-        session.get_one(Case, old).closed_at = datetime.now(UTC) - timedelta(days=400)
-    with db.transaction(sessions) as session:
-        assert retention.purge(session, 365) == 1
-    with sessions() as session:
-        purged = session.get_one(Case, old)
-        assert purged.anonymised and purged.phone_enc is None and purged.name_enc is None
-        assert purged.matter == retention.REDACTED and purged.events[-1].action == "purge"
-        assert all(e.note in (None, retention.REDACTED) or e.action in ("submit", "purge") for e in purged.events)
-        assert session.get_one(Case, recent).phone_enc is not None
-        assert session.get_one(Case, open_case).phone_enc is not None
-    with db.transaction(sessions) as session:
-        assert retention.purge(session, 365) == 0  # idempotent
+# A sample value for every input any transition asks for; each test takes what its entry requires.
+SAMPLE: dict[str, Any] = {
+    "reason": "不属于本局职责", "referral": "县市场监督管理局", "reply": "已答复", "opinion": "请核实", "days": 3,
+    "window": "county-hall:1", "handling": "已处理", "rectification": "已整改",
+}  # fmt: skip
 
 
-FIELDS = {
-    "refuse": {"reason": "不属于本局职责", "referral": "县市场监督管理局"},
-    "settle": {"reply": "现场协调，当场办结"},
-    "issue_order": {"opinion": "请核实", "days": 3, "office": "county-hall", "window": "1"},
-    "record_handling": {"handling": "已处理"},
-    "reply": {"reply": "已答复"},
-}
+def _inputs(name: str) -> dict[str, Any]:
+    transition = states.TRANSITIONS[name]
+    return {key: SAMPLE[key] for key in [i.name for i in transition.inputs] + list(transition.optional)}
+
+
 ALLOWED = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values() for state in sorted(t.sources)]
 REFUSED_STATES = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values()
                   for state in sorted(set(states.STATES) - t.sources)]  # fmt: skip
-
-
-def _case_in(sessions: sessionmaker[Session], vault: Vault, state: str) -> int:
-    """A case put straight into `state` (with a 督办单 where the state implies one)."""
-    case_id = _submit(sessions, vault, f"tok-{state}").case.id
-    with db.transaction(sessions) as session:
-        case = session.get_one(Case, case_id)
-        case.state = state
-        if state in ("supervising", "handled", "replied", "reopened"):
-            case.round = 1
-            order = SupervisionOrder(case_id=case_id, round=1, opinion="x", deadline_days=3, deadline=TODAY,
-                                     office="county-hall", window="1", issued_by="boss")  # fmt: skip
-            session.add(order)
-    return case_id
 
 
 @pytest.mark.parametrize(("name", "state", "role"), ALLOWED, ids=[f"{n}-{s}" for n, s, _ in ALLOWED])
 def test_every_allowed_transition(
     sessions: sessionmaker[Session], vault: Vault, name: str, state: str, role: str
 ) -> None:
-    case_id = _case_in(sessions, vault, state)
-    case = _act(sessions, case_id, name, workflow.Actor("someone", role), **FIELDS.get(name, {}))
-    assert case.state == states.TRANSITIONS[name].target
+    case_id = make_case(sessions, vault, state).case.id
+    transition, effect = states.TRANSITIONS[name], states.TRANSITIONS[name].effect
+    case = _act(sessions, case_id, name, workflow.Actor("someone", role), **_inputs(name))
+    assert case.state == transition.target
+    assert case.category == (effect.category or None) or not effect.category
+    if effect.deadline:
+        days = SAMPLE["days"] if effect.deadline.source == "input" else CTX.settings[effect.deadline.name]
+        assert case.deadline == CAL.add(TODAY, days)
+    if effect.resolution:
+        assert case.resolution == SAMPLE[effect.resolution]
+    assert (case.closed_at is not None) == (case.state in states.FINAL)
     with sessions() as session:
-        event = session.get_one(Case, case_id).events[-1]
+        stored = session.get_one(Case, case_id)
+        event = stored.events[-1]
         assert (event.action, event.from_state, event.to_state, event.role) == (name, state, case.state, role)
-        assert event.at is not None
+        assert event.at is not None and (event.note or "") == transition.audit.format(**_inputs(name))
+        if effect.order == "issue":
+            assert stored.orders[-1].round == stored.round and stored.orders[-1].assignee == ASSIGNED
+            assert (stored.office, stored.window, stored.orders[-1].deadline) == ("county-hall", "1", stored.deadline)
+        if effect.order == "handle":
+            assert stored.orders[-1].handling == SAMPLE["handling"] and stored.orders[-1].handled_by == "someone"
 
 
 @pytest.mark.parametrize(("name", "state", "role"), REFUSED_STATES, ids=[f"{n}-{s}" for n, s, _ in REFUSED_STATES])
 def test_every_refused_transition(
     sessions: sessionmaker[Session], vault: Vault, name: str, state: str, role: str
 ) -> None:
-    case_id = _case_in(sessions, vault, state)
-    with pytest.raises(states.TransitionRefused, match=f"案件当前状态为「{states.STATES[state]}」"):
-        _act(sessions, case_id, name, workflow.Actor("someone", role), **FIELDS.get(name, {}))
+    case_id = make_case(sessions, vault, state).case.id
+    with pytest.raises(TransitionRefused, match=f"案件当前状态为「{states.STATES[state]}」"):
+        _act(sessions, case_id, name, workflow.Actor("someone", role), **_inputs(name))
     with sessions() as session:
         case = session.get_one(Case, case_id)
         assert case.state == state and [e.action for e in case.events] == ["submit"]
+
+
+@pytest.mark.parametrize("name", [t.name for t in states.TRANSITIONS.values() if t.inputs])
+def test_apply_refuses_missing_inputs_with_the_tables_messages(
+    sessions: sessionmaker[Session], vault: Vault, name: str
+) -> None:
+    transition = states.TRANSITIONS[name]
+    case_id = make_case(sessions, vault, sorted(transition.sources)[0]).case.id
+    with pytest.raises(TransitionRefused, match=transition.inputs[0].message):
+        _act(sessions, case_id, name, workflow.Actor("someone", sorted(transition.roles)[0]))
+
+
+def test_a_bad_rating_is_filed_by_the_system_through_the_table(sessions: sessionmaker[Session], vault: Vault) -> None:
+    case_id = make_case(sessions, vault, kind="rectification", channel="evaluation").case.id
+    case = _act(sessions, case_id, "open_rectification", workflow.SYSTEM)
+    assert (case.state, case.category, case.deadline) == ("filed", "立案处理类", CAL.add(TODAY, 3))
+    with sessions() as session:
+        event = session.get_one(Case, case_id).events[-1]
+        assert (event.action, event.actor, event.role, event.note) == ("open_rectification", "系统", "system",
+                                                                        "差评自动立案整改")  # fmt: skip
+    with pytest.raises(TransitionRefused, match="您的角色不能执行"):
+        _act(sessions, make_case(sessions, vault).case.id, "open_rectification", INTAKE)

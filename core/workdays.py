@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-from generator.model import HolidayYear
+from core.model import HolidayYear
 
 
 class WorkCalendar:

@@ -1,10 +1,15 @@
-"""The statistics file `portal stats export` writes (content/stats.json): counts and rates only."""
+"""The statistics contract: the file `portal stats export` writes and `portal build` reads (content/stats.json).
+
+Counts and rates only; the backend builds this model, so what it exports is checked against it."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.vocab import SATISFIED_FROM
 
 
 class _Strict(BaseModel):
@@ -19,7 +24,7 @@ class OnTime(_Strict):
 
 class Evaluations(_Strict):
     total: int = Field(ge=0)
-    levels: dict[str, int]
+    levels: dict[Literal["1", "2", "3", "4", "5"], int]
 
 
 class WindowFigure(_Strict):
@@ -49,7 +54,7 @@ class Month(_Strict):
     @property
     def satisfaction(self) -> float | None:
         """Share of ratings at 基本满意 or better."""
-        good = sum(self.evaluations.levels.get(k, 0) for k in ("5", "4", "3"))
+        good = sum(n for level, n in self.evaluations.levels.items() if int(level) >= SATISFIED_FROM)
         return good / self.evaluations.total if self.evaluations.total else None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import charset_normalizer
 import yaml
 
-from generator.errors import Problem
+from core.errors import Problem
 
 MAX_BYTES = 256 * 1024  # a service guide is a few KB; anything this big is a mistake or an attack
 SINGLE_FILES = (

@@ -2,75 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
-# YAML folds lines with a space, which is wrong between Chinese characters.
-CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
-CJK_GAP = re.compile(rf"(?<=[{CJK}])[ \t]*\n?[ \t]+(?=[{CJK}])")
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-DEFAULT_HOURS = "周一至周五 9:00–12:00、13:30–17:00"
-
-
-def _plain_text(value: str) -> str:
-    """Refuse raw HTML (editors must not smuggle markup in); drop folding spaces inside Chinese."""
-    found = HTML_TAG.search(value)
-    if found:
-        raise ValueError(f"不能包含 HTML 标签（发现 {found.group(0)}），请只写纯文本")
-    return CJK_GAP.sub("", value)
-
-
-def _link(value: str) -> str:
-    """Accept only http(s) addresses or site-relative paths."""
-    parts = urlsplit(value)
-    if parts.scheme in ("http", "https") and parts.netloc:
-        return value
-    if not parts.scheme and not parts.netloc and not value.startswith("//") and value:
-        return value
-    raise ValueError(f"链接「{value}」无效：只能是 http:// 或 https:// 开头的网址，或以 / 开头的站内路径")
-
-
-def _absolute(value: str) -> str:
-    """The public address must be absolute: QR codes and canonical links carry it."""
-    if not value.startswith(("http://", "https://")):
-        raise ValueError(f"网站地址「{value}」须以 http:// 或 https:// 开头，并以 / 结尾")
-    return value if value.endswith("/") else value + "/"
-
-
-def _zone(value: str) -> str:
-    """An IANA time zone name such as Asia/Shanghai."""
-    try:
-        ZoneInfo(value)
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ValueError(f"时区「{value}」不存在，请写 Asia/Shanghai 这样的时区名") from None
-    return value
-
-
-Text = Annotated[str, Field(min_length=1), AfterValidator(_plain_text)]
-Link = Annotated[str, AfterValidator(_link)]
-Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
-
-
-class Model(BaseModel):
-    """Base for every content kind: unknown keys are errors, text is stripped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, coerce_numbers_to_str=True, frozen=True)
+from core.fields import DEFAULT_HOURS, DEFAULT_TIMEZONE, Code, Link, Model, Slug, Text, absolute, zone
+from core.vocab import CATEGORIES, CaseCategory
 
 
 # ---------------------------------------------------------------- agency.yml
@@ -336,7 +274,7 @@ class Channel(Model):
 class ComplaintCategory(Model):
     """How one kind of complaint is handled."""
 
-    name: Literal["现场协调类", "立案处理类", "意见反映类"] = Field(title="投诉类别")
+    name: CaseCategory = Field(title="投诉类别")
     definition: Text = Field(title="适用情形")
     handling: Text = Field(title="处理方式")
     time_limit: Text = Field(title="处理时限")
@@ -353,7 +291,7 @@ class Complaints(Model):
     @classmethod
     def _one_of_each(cls, categories: list[ComplaintCategory]) -> list[ComplaintCategory]:
         names = [c.name for c in categories]
-        missing = "、".join(n for n in ("现场协调类", "立案处理类", "意见反映类") if n not in names)
+        missing = "、".join(n for n in CATEGORIES if n not in names)
         if missing:
             raise ValueError(f"投诉分类处理须各写一次现场协调类、立案处理类、意见反映类，缺少：{missing}")
         return categories
@@ -433,13 +371,13 @@ class SiteConfig(Model):
     """site_config.yml: site-wide settings."""
 
     site_name: Text = Field(title="网站名称")
-    site_url: Annotated[Link, AfterValidator(_absolute)] = Field(title="网站地址")
+    site_url: Annotated[Link, AfterValidator(absolute)] = Field(title="网站地址")
     description: Text | None = Field(None, title="网站简介")
     disclosure_days: int = Field(5, ge=1, le=60, title="公开时限（工作日）")
     categories: list[Category] = Field(min_length=1, title="事项类别")
     popular: list[Code] = Field(default_factory=list, title="常用事项")
     forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
-    timezone: Annotated[Text, AfterValidator(_zone)] = Field("Asia/Shanghai", title="时区")
+    timezone: Annotated[Text, AfterValidator(zone)] = Field(DEFAULT_TIMEZONE, title="时区")
     resupervision_limit: int = Field(2, ge=1, le=5, title="再次督办次数上限")
     rectification_days: int = Field(5, ge=1, le=30, title="差评整改期限（工作日）")
     retention_days: int = Field(1095, ge=30, le=3650, title="办结案件个人信息保存天数")

@@ -6,17 +6,17 @@ import difflib
 import re
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from generator import model as m
-from generator.errors import ContentError, Problem
-from generator.load import Content, Document, Loc, load_file
-from generator.stats_model import Stats
+from core import model as m
+from core.catalogue import Catalogue
+from core.errors import ContentError, Problem
+from core.load import Content, Document, Loc, load_content, load_file
+from core.stats import Stats
 
 M = TypeVar("M", bound=BaseModel)
 SINGLE_MODELS: dict[str, type[BaseModel]] = {
@@ -33,33 +33,6 @@ PERSONAL_KEYS = {
     "电话", "手机", "手机号", "身份证", "身份证号",
 }  # fmt: skip
 PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8}|\d{17}[\dXx]|\d{15})(?!\d)")
-
-
-@dataclass(frozen=True)
-class Catalogue:
-    """The validated content: what templates and forms_api see. Never half-valid."""
-
-    config: m.SiteConfig
-    agency: m.Agency
-    offices: tuple[m.Office, ...]
-    staff: tuple[m.Staff, ...]
-    posts: tuple[m.Post, ...]
-    services: tuple[m.Service, ...]
-    promises: tuple[m.Promise, ...]
-    rules: tuple[m.Rule, ...]
-    complaints: m.Complaints
-    notices: tuple[m.Notice, ...]
-    holidays: tuple[m.HolidayYear, ...]
-    stats: Stats | None = None
-    sources: dict[str, Document] = field(default_factory=dict, compare=False)
-
-    def office(self, office_id: str) -> m.Office:
-        """The office with this id."""
-        return next(o for o in self.offices if o.id == office_id)
-
-    def staff_member(self, number: str) -> m.Staff:
-        """The staff member with this staff number."""
-        return next(s for s in self.staff if s.number == number)
 
 
 # ------------------------------------------------------------ error messages
@@ -287,6 +260,13 @@ def load_config(path: Path) -> tuple[m.SiteConfig | None, Document | None, list[
         return None, None, problems
     config, found = parse(doc, m.SiteConfig)
     return config, doc, problems + found
+
+
+def load_catalogue(content: Path, config: Path) -> Catalogue:
+    """Catalogue loading, the one composition both sides use: load every file, validate, cross-check.
+
+    Raises ContentError listing every problem; nothing half-valid is ever returned."""
+    return validate(load_content(content), config)
 
 
 def validate(content: Content, config_path: Path) -> Catalogue:

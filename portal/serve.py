@@ -14,7 +14,7 @@ import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from generator.errors import PortalError
+from core.errors import PortalError
 
 
 class SiteHandler(SimpleHTTPRequestHandler):

@@ -1,0 +1,195 @@
+"""Data access: every query the backend makes, as verb-first functions. Views call these, never the ORM."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.vocab import CASE_KINDS, STAFF_ROLES
+from forms_api import states
+from forms_api.errors import InvalidInput
+from forms_api.models import Absence, Case, Evaluation, SupervisionOrder, User, utcnow
+from forms_api.passwords import hash_password
+from forms_api.privacy import Vault
+
+MAX_ID = 2**63 - 1  # larger ids in a URL are not cases (and overflow the database's integer)
+
+
+# ------------------------------------------------------------------- cases
+def get_case(session: Session, case_id: int) -> Case | None:
+    """The case with this id, or None."""
+    return session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+
+
+def case_by_token(session: Session, token: str) -> Case | None:
+    """The case a form token (or API idempotency key) created, if any."""
+    return session.scalar(select(Case).where(Case.submission_token == token))
+
+
+def find_case(session: Session, vault: Vault, receipt_no: str, query_code: str) -> Case | None:
+    """The case with this receipt number, only if the query code matches."""
+    case = session.scalar(select(Case).where(Case.receipt_no == receipt_no.strip().upper()))
+    if case is None or not vault.matches(query_code.strip().upper(), case.query_hash):
+        return None
+    return case
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """The staff queue's filters, as read from the query string (unknown values are ignored)."""
+
+    state: str | None = None
+    kind: str | None = None
+    window: str | None = None  # "office:window"
+    overdue: bool = False
+    include_final: bool = False
+
+    @classmethod
+    def from_args(cls, args: dict[str, str]) -> QueueFilters:
+        """Filters from request arguments; values outside the vocabularies are dropped."""
+        return cls(
+            state=args.get("state") if args.get("state") in states.STATES else None,
+            kind=args.get("kind") if args.get("kind") in CASE_KINDS else None,
+            window=args.get("window") or None,
+            overdue=bool(args.get("overdue")),
+            include_final=bool(args.get("all")),
+        )
+
+
+def _at_windows(windows: Iterable[str]) -> object:
+    """SQL condition: the case sits at one of these "office:window" pairs (nothing if none)."""
+    pairs = [w.partition(":") for w in windows]
+    conditions = [and_(Case.office == office, Case.window == window) for office, _, window in pairs if window]
+    return or_(*conditions) if conditions else false()
+
+
+def _queue_query(filters: QueueFilters, user: User, today: date) -> Select[tuple[Case]]:
+    """The queue as one SQL query: every filter, and a window lead's own windows, in the WHERE clause."""
+    query = select(Case).order_by(Case.deadline.is_(None), Case.deadline, Case.created_at, Case.id)
+    if filters.state:
+        query = query.where(Case.state == filters.state)
+    elif not filters.include_final:
+        query = query.where(Case.state.not_in(states.FINAL))
+    if filters.kind:
+        query = query.where(Case.kind == filters.kind)
+    if filters.overdue:
+        query = query.where(Case.deadline < today, Case.state.not_in(states.NOT_OVERDUE))
+    if filters.window:
+        query = query.where(_at_windows([filters.window]))  # type: ignore[arg-type]
+    if user.role == "window-lead":
+        query = query.where(_at_windows(user.windows or []))  # type: ignore[arg-type]
+    return query
+
+
+def list_cases(session: Session, filters: QueueFilters, user: User, today: date, limit: int = 500) -> list[Case]:
+    """The cases `user` may see that match `filters`, open ones first by deadline."""
+    return list(session.scalars(_queue_query(filters, user, today).limit(limit)))
+
+
+def can_see(user: User, office: str | None, window: str | None) -> bool:
+    """A window lead sees only what sits at their own windows; other staff see everything."""
+    return user.role != "window-lead" or f"{office}:{window}" in (user.windows or [])
+
+
+def all_cases(session: Session) -> Iterable[Case]:
+    """Every case, for the monthly statistics."""
+    return session.scalars(select(Case))
+
+
+def all_orders(session: Session) -> Iterable[SupervisionOrder]:
+    """Every 督办单, for the on-time rate."""
+    return session.scalars(select(SupervisionOrder))
+
+
+def cases_past_retention(session: Session, cutoff: datetime) -> list[Case]:
+    """Cases not yet anonymised that finished before `cutoff`, or were answered before it and never taken up."""
+    finished = Case.state.in_(states.FINAL) & Case.closed_at.is_not(None) & (Case.closed_at < cutoff)
+    abandoned = (Case.state == "replied") & (Case.created_at < cutoff)
+    return list(session.scalars(select(Case).where(Case.anonymised.is_(False), finished | abandoned)))
+
+
+# ------------------------------------------------------------- evaluations
+def all_evaluations(session: Session) -> Iterable[Evaluation]:
+    """Every rating, for the monthly statistics."""
+    return session.scalars(select(Evaluation))
+
+
+def evaluation_by_token(session: Session, token: str) -> Evaluation | None:
+    """The rating a form token (or API idempotency key) already stored, if any."""
+    return session.scalar(select(Evaluation).where(Evaluation.submission_token == token))
+
+
+def add_evaluation(session: Session, rating: Evaluation) -> tuple[Evaluation, bool]:
+    """Store a rating once per token: (the stored rating, whether it is new)."""
+    if rating.submission_token and (first := evaluation_by_token(session, rating.submission_token)):
+        return first, False
+    try:
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError:  # its twin committed first (PostgreSQL)
+        first = evaluation_by_token(session, rating.submission_token or "")
+        if first is None:
+            raise
+        return first, False
+    return rating, True
+
+
+def evaluations_of_case(session: Session, case_id: int) -> list[Evaluation]:
+    """The ratings that opened this 差评整改 case."""
+    return list(session.scalars(select(Evaluation).where(Evaluation.case_id == case_id)))
+
+
+# ---------------------------------------------------------------- absences
+def absent_posts(session: Session) -> set[str]:
+    """Posts whose A is marked absent now."""
+    return set(session.scalars(select(Absence.post_id).where(Absence.ended_at.is_(None))))
+
+
+def mark_absent(session: Session, post_id: str, by: str) -> None:
+    """The post's A is away from now on (nothing changes if already marked)."""
+    if post_id not in absent_posts(session):
+        session.add(Absence(post_id=post_id, marked_by=by))
+
+
+def mark_back(session: Session, post_id: str) -> None:
+    """The post's A is back at work."""
+    for absence in session.scalars(select(Absence).where(Absence.post_id == post_id, Absence.ended_at.is_(None))):
+        absence.ended_at = utcnow()
+
+
+# ------------------------------------------------------------------- users
+def get_user(session: Session, user_id: int) -> User | None:
+    """The account with this id, or None."""
+    return session.get(User, user_id)
+
+
+def active_user(session: Session, username: str) -> User | None:
+    """The active account with this user name, or None."""
+    return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+
+
+def add_user(session: Session, name: str, role: str, windows: list[str], password: str | None) -> str:
+    """Create an account and return its password (generated when none is given)."""
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"角色须为 {'、'.join(STAFF_ROLES)} 之一")
+    if role == "window-lead" and not windows:
+        raise InvalidInput("窗口负责人须用 --window 指定负责的窗口，如 county-hall:1")
+    if session.scalar(select(User).where(User.username == name)) is not None:
+        raise InvalidInput(f"用户 {name} 已存在")
+    if password is not None and len(password) < 10:
+        raise InvalidInput("密码至少 10 位")
+    password = password or secrets.token_urlsafe(12)
+    session.add(User(username=name, password_hash=hash_password(password), role=role, windows=windows))
+    return password
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every cookie issued to this account so far stops working (logout)."""
+    session.get_one(User, user_id).session_version += 1

@@ -1,0 +1,85 @@
+"""The backend's commands of `portal`: staff accounts, the statistics export and the retention purge.
+
+forms_api is imported inside each command, so `portal check` and `portal build` never load Flask,
+SQLAlchemy or cryptography."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from core.vocab import STAFF_ROLES
+from portal.guard import guarded
+
+UNCHANGED = "后台数据未改动"
+
+
+def _content_options(func):  # type: ignore[no-untyped-def]
+    """--content and --config, as for the site commands: the backend reads the same content."""
+    func = click.option("--config", default="site_config.yml", type=click.Path(path_type=Path), show_default=True,
+                        help="站点设置文件")(func)  # fmt: skip
+    return click.option("--content", default="content", type=click.Path(path_type=Path), show_default=True,
+                        help="内容目录")(func)  # fmt: skip
+
+
+@click.group()
+def user() -> None:
+    """管理工作人员账号（没有默认账号）。"""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(list(STAFF_ROLES)),
+              help="intake 受理员、supervisor 督办员、window-lead 窗口负责人、auditor 审计员")  # fmt: skip
+@click.option("--window", "windows", multiple=True, help="窗口负责人负责的窗口，如 county-hall:1，可写多次")
+@_content_options
+@guarded(UNCHANGED)
+def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: Path) -> None:
+    """新建账号：交互时询问密码（直接回车则自动生成），否则自动生成；密码只显示这一次。"""
+    from forms_api import admin
+
+    app = admin.open_backend(content, config)
+    admin.check_windows(app, windows)
+    password = None
+    if sys.stdin.isatty():
+        typed = click.prompt("密码（至少 10 位；直接回车则自动生成）", hide_input=True, default="", show_default=False,
+                             confirmation_prompt="再输入一次")  # fmt: skip
+        password = typed or None
+    password = admin.add_user(app, name, role, list(windows), password)
+    click.echo(f"已创建 {name}（{STAFF_ROLES[role]}）。密码：{password}")
+    click.echo("密码只显示这一次，请立即转交本人并妥善保管。")
+
+
+@click.command()
+@_content_options
+@guarded(UNCHANGED)
+def purge(content: Path, config: Path) -> None:
+    """删除超过保存期限（site_config.yml 的 retention_days）的已办结案件中的个人信息。"""
+    from forms_api import admin
+
+    count, days = admin.purge(admin.open_backend(content, config))
+    click.echo(f"已删除 {count} 件已办结案件的个人信息（保存期限 {days} 天）。")
+
+
+@click.group()
+def stats() -> None:
+    """服务评价统计（不含个人信息）。"""
+
+
+@stats.command("export")
+@click.option("--out", default="content/stats.json", type=click.Path(path_type=Path), show_default=True,
+              help="输出文件；放在内容目录中，portal build 会据此生成“服务评价公示”页面")  # fmt: skip
+@_content_options
+@guarded(UNCHANGED)
+def export(out: Path, content: Path, config: Path) -> None:
+    """按月导出投诉、办结、按时办结率、评价和差评整改统计。"""
+    from forms_api import admin
+
+    figures = admin.export_stats(admin.open_backend(content, config))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(figures.model_dump_json(indent=1), encoding="utf-8")
+    tmp.replace(out)  # never a half-written file for the next build to read
+    click.echo(f"已导出 {len(figures.months)} 个月的统计到 {out}。运行 portal build 即可公开。")

@@ -24,11 +24,13 @@ build: $(STAMP)
 check: $(STAMP)
 	$(BIN)/portal check
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, the import layers (import-linter) and the type checker (mypy)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
-test: lint  ## ruff check, ruff format --check, pytest
+test: lint  ## ruff check, ruff format --check, lint-imports, mypy, pytest
 	$(BIN)/python -m pytest
 
 goldens: $(STAMP)  ## rewrite tests/golden/ after an intended change to the pages

@@ -97,11 +97,11 @@ def _anchors(path: Path, text: str) -> list[Problem]:
     if "&" not in text and "*" not in text:
         return problems  # no anchor or alias can be written without these characters
     for event in yaml.parse(text, Loader=SafeLoader):
-        line = event.start_mark.line + 1
+        line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.AliasEvent):
             problems.append(Problem(path, line, f"不允许使用 YAML 别名（*{event.anchor}），请直接写出内容"))
-        elif getattr(event, "anchor", None):
-            problems.append(Problem(path, line, f"不允许使用 YAML 锚点（&{event.anchor}），请直接写出内容"))
+        elif anchor := getattr(event, "anchor", None):
+            problems.append(Problem(path, line, f"不允许使用 YAML 锚点（&{anchor}），请直接写出内容"))
     return problems
 
 

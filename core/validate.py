@@ -269,28 +269,36 @@ def load_catalogue(content: Path, config: Path) -> Catalogue:
     return validate(load_content(content), config)
 
 
-def validate(content: Content, config_path: Path) -> Catalogue:
-    """Check everything; return the catalogue, or raise ContentError listing every problem."""
-    config, config_doc, problems = load_config(config_path)
-    problems = content.problems + problems
+def _singles(content: Content) -> tuple[dict[str, Any], list[Problem]]:
+    """agency.yml, offices.yml, posts.yml …: each parsed, with offices and posts cross-checked."""
     parsed: dict[str, Any] = {}
+    problems: list[Problem] = []
     for name, doc in content.singles.items():
-        if name == "posts":
-            value, found = _parse_posts(doc)
-        else:
-            value, found = parse(doc, SINGLE_MODELS[name])
+        value: BaseModel | None
+        value, found = _parse_posts(doc) if name == "posts" else parse(doc, SINGLE_MODELS[name])
         parsed[name] = value
         problems += found
     offices_doc = content.singles.get("offices")
-    offices = {o.id: o for o in parsed["offices"].offices} if parsed.get("offices") else {}
     if parsed.get("offices") and offices_doc:
         items = ((o.id, offices_doc, ("offices", i, "id")) for i, o in enumerate(parsed["offices"].offices))
         problems += _duplicates(items, "办公场所标识")
     if parsed.get("posts"):
-        problems += _post_refs(parsed["posts"], content.singles["posts"], offices)
+        problems += _post_refs(parsed["posts"], content.singles["posts"], _offices(parsed))
+    return parsed, problems
 
+
+def _offices(parsed: dict[str, Any]) -> dict[str, m.Office]:
+    """Offices by id, or nothing when offices.yml did not parse (its own errors say why)."""
+    return {o.id: o for o in parsed["offices"].offices} if parsed.get("offices") else {}
+
+
+def _services(
+    content: Content, offices: dict[str, m.Office], config: m.SiteConfig | None
+) -> tuple[list[tuple[m.Service, Document]], list[Problem]]:
+    """Every service guide, checked against the offices and categories."""
     categories = {c.id for c in config.categories} if config else set()
     services: list[tuple[m.Service, Document]] = []
+    problems: list[Problem] = []
     for doc in content.services:
         service, found = parse(doc, m.Service)
         problems += found
@@ -299,39 +307,59 @@ def validate(content: Content, config_path: Path) -> Catalogue:
             problems += _service_refs(service, doc, offices, categories)
             _slim(doc)
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
+    return services, problems
 
+
+def _notices(content: Content) -> tuple[list[tuple[m.Notice, Document]], list[Problem]]:
+    """Every notice, with unique ids."""
     notices: list[tuple[m.Notice, Document]] = []
+    problems: list[Problem] = []
     for doc in content.notices:
         notice, found = parse(doc, m.Notice)
         problems += found
         if notice is not None:
             notices.append((notice, doc))
     problems += _duplicates(((n.id, d, ("id",)) for n, d in notices), "公告标识")
+    return notices, problems
 
-    stats = None
-    if content.stats is not None:
-        stats, found = parse(content.stats, Stats)
-        problems += [
-            Problem(p.path, p.line, f"统计文件内容有误（{p.message}），请重新运行 portal stats export") for p in found
-        ]
+
+def _stats(content: Content) -> tuple[Stats | None, list[Problem]]:
+    """content/stats.json, written by `portal stats export`, if there is one."""
+    if content.stats is None:
+        return None, []
+    stats, found = parse(content.stats, Stats)
+    advice = "请重新运行 portal stats export"
+    return stats, [Problem(p.path, p.line, f"统计文件内容有误（{p.message}），{advice}") for p in found]
+
+
+def _popular(
+    config: m.SiteConfig, config_path: Path, config_doc: Document | None, content: Content, services: list[Any]
+) -> list[Problem]:
+    """常用事项 must name existing services; codes of files that failed to parse still count (one mistake, one
+    message)."""
+    codes = {s.code for s, _ in services} | {
+        str(d.data.get("code")) for d in content.services if isinstance(d.data, dict)
+    }
+    line = config_doc.line_of if config_doc else (lambda _loc: 1)
+    return [
+        Problem(config_path, line(("popular", i)), f"常用事项「{code}」不存在")
+        for i, code in enumerate(config.popular)
+        if code not in codes
+    ]
+
+
+def validate(content: Content, config_path: Path) -> Catalogue:
+    """Check everything; return the catalogue, or raise ContentError listing every problem."""
+    config, config_doc, problems = load_config(config_path)
+    parsed, found = _singles(content)
+    services, in_services = _services(content, _offices(parsed), config)
+    notices, in_notices = _notices(content)
+    stats, in_stats = _stats(content)
+    problems = content.problems + problems + found + in_services + in_notices + in_stats
     if config:
-        # Codes of files that failed to parse still count: one mistake should give one message.
-        codes = {s.code for s, _ in services} | {
-            str(d.data.get("code")) for d in content.services if isinstance(d.data, dict)
-        }
-        for i, code in enumerate(config.popular):
-            if code not in codes:
-                problems.append(
-                    Problem(
-                        config_path,
-                        config_doc.line_of(("popular", i)) if config_doc else 1,
-                        f"常用事项「{code}」不存在",
-                    )
-                )
+        problems += _popular(config, config_path, config_doc, content, services)
     if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))
-
-    config = typing.cast(m.SiteConfig, config)
     ordered = sorted(services, key=lambda pair: _service_order(config)(pair[0]))
     return Catalogue(
         config=config,

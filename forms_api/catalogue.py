@@ -39,10 +39,10 @@ def targets(catalogue: Catalogue) -> list[Target]:
         office = catalogue.office(post.office)
         found.append(Target(f"post:{post.id}", f"{office.name} {post.name}", office.id, post.windows[0]))
     for member in catalogue.staff:
-        post = next((p for p in catalogue.posts if member.number in (p.a, p.b)), None)
-        if post is not None:  # 挂牌上岗: rated by the name and number on their badge
-            label = f"工作人员 {member.name}（工号 {member.number}，{post.name}）"
-            found.append(Target(f"staff:{member.number}", label, post.office, post.windows[0]))
+        badge = next((p for p in catalogue.posts if member.number in (p.a, p.b)), None)
+        if badge is not None:  # 挂牌上岗: rated by the name and number on their badge
+            label = f"工作人员 {member.name}（工号 {member.number}，{badge.name}）"
+            found.append(Target(f"staff:{member.number}", label, badge.office, badge.windows[0]))
     for service in catalogue.services:
         place = service.handling[0]
         found.append(Target(f"service:{service.code}", f"办事事项：{service.name}", place.office, place.windows[0]))

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -69,7 +70,7 @@ def _at_windows(windows: Iterable[str]) -> object:
     return or_(*conditions) if conditions else false()
 
 
-def _queue_query(filters: QueueFilters, user: User, today: date) -> Select[tuple[Case]]:
+def _queue_query(filters: QueueFilters, user: User, today: date) -> Select[Any]:
     """The queue as one SQL query: every filter, and a window lead's own windows, in the WHERE clause."""
     query = select(Case).order_by(Case.deadline.is_(None), Case.deadline, Case.created_at, Case.id)
     if filters.state:
@@ -87,9 +88,9 @@ def _queue_query(filters: QueueFilters, user: User, today: date) -> Select[tuple
     return query
 
 
-def list_cases(session: Session, filters: QueueFilters, user: User, today: date, limit: int = 500) -> list[Case]:
+def list_cases(session: Session, filters: QueueFilters, user: User, today: date) -> list[Case]:
     """The cases `user` may see that match `filters`, open ones first by deadline."""
-    return list(session.scalars(_queue_query(filters, user, today).limit(limit)))
+    return list(session.scalars(_queue_query(filters, user, today)))
 
 
 def can_see(user: User, office: str | None, window: str | None) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -44,13 +44,18 @@ class Case(Base):
     """A complaint, suggestion or 差评整改 case; its state changes only through workflow.py."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        # The queue filters a window lead's windows and orders open cases by deadline (migration 0002).
+        Index("ix_cases_office_window", "office", "window"),
+        Index("ix_cases_state_deadline", "state", "deadline"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_no: Mapped[str] = mapped_column(String(32), unique=True)
     query_hash: Mapped[str] = mapped_column(String(64))
     query_code_enc: Mapped[str | None] = mapped_column(Text)  # re-shown only to a retry of the same form
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # complaint | suggestion | rectification
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # complaint | suggestion | rectification
     channel: Mapped[str] = mapped_column(String(20))  # online | onsite | phone | letter | api
     state: Mapped[str] = mapped_column(String(20), default="received", index=True)
     category: Mapped[str | None] = mapped_column(String(20))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}, "fields": {"type": "object"}}}
-_KEY = [{"apiKey": []}]
+_KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from forms_api.forms import BaseForm, id_number, options, phone
 from forms_api.models import Case, User
 from forms_api.passwords import verify_password
 from forms_api.privacy import mask_id_number, mask_name, mask_phone
-from forms_api.security import LOGIN_LIMIT, UNMASKED_ROLES, current_user, limiter, role_required
+from forms_api.security import UNMASKED_ROLES, current_user, limiter, login_limit, role_required
 from forms_api.submissions import complaint_submission, target_choices
 from forms_api.views import content, db_session, engine_context, today, vault, write
 
@@ -96,8 +96,8 @@ def _person(case: Case, role: str) -> dict[str, str]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"])
-@limiter.limit(LOGIN_LIMIT, methods=["POST"], key_func=lambda: "user:" + request.form.get("username", "")[:64])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], key_func=lambda: "user:" + request.form.get("username", "")[:64])
 def login() -> ResponseReturnValue:
     """用户名 and 密码; the same message whether the name or the password was wrong."""
     form = LoginForm()
@@ -178,7 +178,9 @@ def act(case_id: int, name: str) -> ResponseReturnValue:
         return case_page(case_id, form), 400  # type: ignore[return-value]
     try:
         with write() as s:
-            fresh = s.get_one(Case, case_id)
+            fresh = dao.get_case(s, case_id)
+            if fresh is None:
+                raise NotFound()
             states.check(name, fresh.state, user.role)  # a refusal names the real reason first
             if str(fresh.version) != form.version.data:
                 raise Conflict("该案件刚被其他人处理过，请查看最新情况后再操作")

@@ -27,9 +27,10 @@ def complaint_submission(form: Any, channel: str, token: str | None = None, rece
     """The case a complaint form describes, from the web form, the API or the intake clerk's form."""
     chosen = catalogue.target(form.target.data or "")
     free_text = getattr(form, "target_text", None)
+    label = chosen.label if chosen else (free_text.data if free_text is not None else "")
     return workflow.Submission(
         kind="complaint", channel=channel, target_type=chosen.key.split(":", 1)[0] if chosen else OTHER,
-        target_ref=chosen.key if chosen else None, target_label=chosen.label if chosen else free_text.data,
+        target_ref=chosen.key if chosen else None, target_label=label,
         office=chosen.office if chosen else None, window=chosen.window if chosen else None,
         matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
         phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,

@@ -156,7 +156,7 @@ def _window_services(catalogue: Catalogue) -> dict[tuple[str, str], list[m.Servi
 
 def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
     """The site-wide context every template receives."""
-    by_category = {c.id: [] for c in catalogue.config.categories}
+    by_category: dict[str, list[m.Service]] = {c.id: [] for c in catalogue.config.categories}
     for service in catalogue.services:
         by_category[service.category].append(service)
     by_code = {s.code: s for s in catalogue.services}

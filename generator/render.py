@@ -141,7 +141,8 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
     if not stats.months:
         return {}
     latest, recent = stats.months[0], list(reversed(stats.months[:12]))
-    counts = {level: latest.evaluations.levels.get(str(level), 0) for level in LEVELS}
+    given = {str(k): n for k, n in latest.evaluations.levels.items()}
+    counts = {level: given.get(str(level), 0) for level in LEVELS}
     levels = [(LEVELS[level], float(count), str(count)) for level, count in counts.items()]
     windows = [(w.label, w.rate or 0.0, f"{percent(w.rate)}（{w.total} 条）") for w in latest.windows]
     volume = [(m.month, float(sum(m.cases.values())), str(sum(m.cases.values()))) for m in recent]

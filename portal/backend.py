@@ -6,7 +6,9 @@ SQLAlchemy or cryptography."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,7 +18,7 @@ from portal.guard import guarded
 UNCHANGED = "后台数据未改动"
 
 
-def _content_options(func):  # type: ignore[no-untyped-def]
+def _content_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--content and --config, as for the site commands: the backend reads the same content."""
     func = click.option("--config", default="site_config.yml", type=click.Path(path_type=Path), show_default=True,
                         help="站点设置文件")(func)  # fmt: skip

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -73,26 +74,28 @@ def usage_message(exc: click.UsageError) -> str:
         param_type = exc.param.type if exc.param is not None else None
         if isinstance(param_type, click.Choice):
             return f"{hint} 应为以下之一：{'、'.join(map(str, param_type.choices))}"
-        if isinstance(param_type, click.types.IntParamType):
+        if isinstance(param_type, click.types.IntParamType) and "valid integer" in exc.message:
             return f"{hint} 应为整数"
+        if isinstance(param_type, click.IntRange):
+            return f"{hint} 应在 {param_type.min} 到 {param_type.max} 之间"
         return f"{hint or exc.param_hint} {exc.message}".strip()
     if "No such command" in exc.message:
         return f"没有这个命令：{exc.message.split(chr(39))[1] if chr(39) in exc.message else exc.message}"
-    if "requires an argument" in exc.message:
-        return f"选项 {exc.message.split()[0]} 后面要写一个值"
+    if needs := re.search(r"'([^']+)' requires an argument", exc.message):
+        return f"选项 {needs.group(1)} 后面要写一个值"
     return exc.message
 
 
 class PortalGroup(click.Group):
     """A click group whose usage errors are one Chinese line, and whose commands all share the guard."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run as click does, but say usage errors in Chinese on one line (exit 2)."""
         kwargs.pop("standalone_mode", None)
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
         except click.UsageError as exc:
-            command = exc.ctx.command_path if exc.ctx else "portal"
+            command = " ".join(["portal", *exc.ctx.command_path.split()[1:]]) if exc.ctx else "portal"
             fail(f"{usage_message(exc)}（用法见 {command} --help）", 2)
         except click.ClickException as exc:
             fail(exc.format_message())

@@ -20,7 +20,7 @@ from core.errors import PortalError
 class SiteHandler(SimpleHTTPRequestHandler):
     """Static files with a quiet log and the right type for Pagefind's files."""
 
-    extensions_map: ClassVar[dict[str, str]] = {
+    extensions_map: ClassVar[dict[str, str]] = {  # type: ignore[misc]  # typeshed declares it per instance
         **SimpleHTTPRequestHandler.extensions_map,
         ".js": "text/javascript",
         ".json": "application/json",

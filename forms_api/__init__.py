@@ -6,10 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core.vocab import CHANNELS, STAFF_ROLES
 from forms_api import db, settings, states, views
+from forms_api.errors import StorageError
 from forms_api.privacy import Vault
 
 MAX_BODY = 64 * 1024  # a complaint is a few KB of text; anything bigger is refused with 413
@@ -18,33 +22,31 @@ MAX_BODY = 64 * 1024  # a complaint is a few KB of text; anything bigger is refu
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, keys, storage, catalogue, security and one blueprint per feature."""
     app = Flask(__name__)
-    values = settings.from_env(overrides)
-    secret, key = settings.load_keys(
-        Path(values["PORTAL_INSTANCE"]), values["PORTAL_SECRET_KEY"], values["PORTAL_ENCRYPTION_KEY"]
-    )
-    https = str(values["PORTAL_HTTPS"]) == "1"
+    conf = settings.from_env(overrides)
+    app.extensions["settings"] = conf
+    secret, key = settings.load_keys(Path(conf.instance), conf.secret_key, conf.encryption_key)
     app.config.update(
-        values,
+        PORTAL_CONTENT=conf.content,  # read by catalogue.py and site.py through app.config
+        PORTAL_SITE_CONFIG=conf.site_config,
+        PORTAL_SITE_DIR=conf.site_dir,
         SECRET_KEY=secret,
         MAX_CONTENT_LENGTH=MAX_BODY,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_SECURE=conf.https,
         PERMANENT_SESSION_LIFETIME=30 * 60,  # idle timeout: refreshed on each request
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # a citizen may take an hour to write a complaint
         WTF_I18N_ENABLED=False,  # use WTForms' bundled zh translations, no Babel needed
-        RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
-        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STORAGE_URI=conf.ratelimit_storage_uri,
+        RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on every 429, matching the wait the page names
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a minute boundary
     )
-    proxies = int(values["PORTAL_PROXIES"] or 0)
-    if proxies:  # behind nginx: rate limits must count citizens, not the proxy's address
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+    if conf.proxies:  # behind nginx: rate limits must count citizens, not the proxy's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=conf.proxies, x_proto=conf.proxies, x_host=conf.proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in API answers
     app.extensions["vault"] = Vault(key, secret.encode("utf-8"))
-    engine = db.make_engine(values["DATABASE_URL"])
-    db.create_schema(engine)
+    engine = _storage(conf.database_url)
     app.extensions["engine"] = engine
     app.extensions["sessions"] = db.make_sessions(engine)
 
@@ -65,7 +67,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(tracking_bp)
     app.register_blueprint(staff_bp)
-    if Path(values["PORTAL_SITE_DIR"]).is_dir():
+    if Path(conf.site_dir).is_dir():
         from forms_api.site import bp as site_bp
 
         app.register_blueprint(site_bp)  # last: its catch-all route yields to every other one
@@ -82,3 +84,32 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             session.close()
 
     return app
+
+
+def _storage(url: str) -> Engine:
+    """The engine, schema migrated; a database that cannot be reached or created stops start-up with StorageError."""
+    try:
+        parsed: URL | None = make_url(url)
+    except (ArgumentError, ValueError):
+        parsed = None  # unparsable: SQLAlchemy's own message would repeat the URL, password and all
+    shown = f"「{parsed.render_as_string(hide_password=True)}」" if parsed else ""
+    try:
+        engine = db.make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
+        raise StorageError(
+            f"设置 DATABASE_URL 的值{shown}无效：应为 sqlite:///文件路径 或 postgresql+psycopg://用户:密码@主机:端口/库名"
+        ) from None
+    except OSError as exc:  # the SQLite file's folder cannot be made
+        raise StorageError(f"无法创建 DATABASE_URL 指定的数据库{shown}：{exc.strerror or exc}") from None
+    try:
+        db.create_schema(engine)
+    except (DBAPIError, OSError) as exc:
+        engine.dispose()
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        if parsed is not None and parsed.password:
+            reason = reason.replace(str(parsed.password), "***")  # drivers rarely echo it; never let one through
+        raise StorageError(
+            f"无法连接或创建 DATABASE_URL 指定的数据库{shown}：{reason}。"
+            "请检查数据库服务是否运行、地址和账号是否正确、SQLite 文件所在目录是否可写"
+        ) from None
+    return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -14,7 +15,7 @@ from forms_api import dao, states, workflow
 from forms_api.complaints import ComplaintForm, complaint_choices
 from forms_api.evaluations import EvaluationForm
 from forms_api.openapi import SPEC
-from forms_api.security import csrf, limiter
+from forms_api.security import api_limit, csrf, limiter
 from forms_api.submissions import complaint_submission, save_evaluation, target_choices
 from forms_api.views import db_session, today, vault, write
 
@@ -27,11 +28,13 @@ TYPE_NAMES = {str: "文字", int: "整数", bool: "true 或 false"}
 
 
 def _client() -> str | None:
-    """The integration named by a valid X-API-Key (keys come from PORTAL_API_KEYS, name:key pairs)."""
-    given = request.headers.get("X-API-Key", "")
-    for pair in str(current_app.config.get("PORTAL_API_KEYS", "")).split(","):
-        name, _, key = pair.strip().partition(":")
-        if key and given and hmac.compare_digest(key.encode(), given.encode()):
+    """The integration named by a valid X-API-Key (PORTAL_API_KEYS, parsed at start-up into name → key)."""
+    given = request.headers.get("X-API-Key", "").encode()
+    if not given:
+        return None
+    keys: Mapping[str, str] = current_app.extensions["settings"].api_keys
+    for name, key in keys.items():
+        if hmac.compare_digest(key.encode(), given):  # constant time: the answer does not leak how much matched
             return name
     return None
 
@@ -82,7 +85,7 @@ def _token() -> str | None:
 
 
 @bp.post("/complaints")
-@limiter.limit("60 per minute", key_func=lambda: f"api:{_client()}")
+@limiter.limit(api_limit, key_func=lambda: f"api:{_client()}")
 def complaint() -> ResponseReturnValue:
     """Submit a complaint: the same fields and checks as the web form."""
     data, error = _body(COMPLAINT_FIELDS)
@@ -100,7 +103,7 @@ def complaint() -> ResponseReturnValue:
 
 
 @bp.post("/evaluations")
-@limiter.limit("60 per minute", key_func=lambda: f"api:{_client()}")
+@limiter.limit(api_limit, key_func=lambda: f"api:{_client()}")
 def evaluation() -> ResponseReturnValue:
     """Submit a rating; a bad one answers with the 差评整改 case's numbers."""
     data, error = _body(EVALUATION_FIELDS)
@@ -116,7 +119,7 @@ def evaluation() -> ResponseReturnValue:
 
 
 @bp.get("/cases/<receipt_no>")
-@limiter.limit("120 per minute", key_func=lambda: f"api:{_client()}")
+@limiter.limit(api_limit, key_func=lambda: f"api:{_client()}")
 def case_status(receipt_no: str) -> ResponseReturnValue:
     """Status, deadline and replies of one case, given its query code (X-Query-Code)."""
     case = dao.find_case(db_session(), vault(), receipt_no, request.headers.get("X-Query-Code", ""))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -75,6 +77,26 @@ def _page(code: int, message: str | None = None) -> ResponseReturnValue:
     return render_template("forms_api/error.html", code=code, message=text), code
 
 
+def _retry_after() -> int | None:
+    """Seconds until the limit that was hit lets a request through again (what Retry-After will say), if known."""
+    hit = [
+        found.current_limit
+        for found in current_app.extensions.get("limiter", ())
+        if found.current_limit is not None and found.current_limit.breached
+    ]
+    if not hit:
+        return None
+    # Flask-Limiter's own Retry-After formula: reset_at is already rounded up to the next whole second.
+    return max(1, int(max(limit.reset_at for limit in hit) - time.time()))
+
+
+def _duration(seconds: int) -> str:
+    """A wait in words: seconds up to two minutes, then whole minutes (rounded up: never too early)."""
+    if seconds < 120:
+        return f"{seconds} 秒"
+    return f"{math.ceil(seconds / 60)} 分钟"
+
+
 def init_app(app: Flask) -> None:
     """Register handlers for our own errors, HTTP errors, CSRF failures and anything unexpected."""
 
@@ -85,9 +107,26 @@ def init_app(app: Flask) -> None:
             return _page(exc.status)
         return _page(exc.status, str(exc) if exc.args else None)
 
+    @app.errorhandler(TransitionRefused)
+    def _refused(exc: TransitionRefused) -> ResponseReturnValue:
+        # On the staff console a refused move goes back to the case page with the reason on top.
+        case_id = (request.view_args or {}).get("case_id")
+        if request.blueprint == "staff" and case_id is not None:
+            flash(str(exc), "error")
+            return redirect(url_for("staff.case_page", case_id=case_id), code=303)
+        return _page(exc.status, str(exc))
+
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> ResponseReturnValue:
         return _page(400, "页面已过期或来源不明，请刷新页面后重新提交。")
+
+    @app.errorhandler(429)
+    def _too_many(_exc: HTTPException) -> ResponseReturnValue:
+        wait = _retry_after()
+        if wait is None:
+            return _page(429)
+        action = "查询" if request.method == "GET" else "提交"  # only the API's status read is limited on GET
+        return _page(429, f"{action}过于频繁，请在 {_duration(wait)}后再试。")  # integrations also get Retry-After
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -14,12 +15,11 @@ from flask_wtf.csrf import CSRFProtect
 
 from forms_api import dao
 from forms_api.models import User
+from forms_api.settings import Settings
 from forms_api.views import db_session
 
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-PUBLIC_POST_LIMIT = "10 per minute; 60 per hour"
-LOGIN_LIMIT = "5 per minute; 30 per hour"
 # Who may read phone and ID numbers unmasked: those who must call the complainant back.
 UNMASKED_ROLES = frozenset({"intake", "supervisor"})
 CSP = (
@@ -40,6 +40,39 @@ def _headers(response: Any) -> Any:
     if request.path.startswith(("/staff", "/forms", "/api")):
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def public_limit() -> str:
+    """Citizens' posts (complaint, suggestion, evaluation, tracking): PORTAL_RATELIMIT_PUBLIC, per address."""
+    return _settings().ratelimit_public
+
+
+def login_limit() -> str:
+    """Staff login: PORTAL_RATELIMIT_LOGIN, per address and per user name."""
+    return _settings().ratelimit_login
+
+
+def api_limit() -> str:
+    """The JSON API: PORTAL_RATELIMIT_API, per integration."""
+    return _settings().ratelimit_api
+
+
+def _settings() -> Settings:
+    """The app's parsed settings; limits are read per request so each app (and test) has its own."""
+    return cast(Settings, current_app.extensions["settings"])
+
+
+@limiter.request_filter
+def _exempt() -> bool:
+    """No limit at all for PORTAL_RATELIMIT_EXEMPT: the hall's kiosks and counters share one address."""
+    networks = _settings().ratelimit_exempt
+    if not networks or not request.remote_addr:
+        return False
+    try:
+        address = ipaddress.ip_address(request.remote_addr)  # after ProxyFix: the citizen's, not nginx's
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def init_app(app: Flask) -> None:

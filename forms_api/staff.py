@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.vocab import STAFF_ROLES
 from forms_api import catalogue, dao, states, workflow
-from forms_api.errors import Conflict, Forbidden, InvalidInput, NotFound, TransitionRefused
+from forms_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forms_api.forms import BaseForm, id_number, options, phone
 from forms_api.models import Case, User
 from forms_api.passwords import verify_password
@@ -176,19 +176,16 @@ def act(case_id: int, name: str) -> ResponseReturnValue:
     if transition is not None and inputs is None:
         flash("请按提示补充后再提交", "error")
         return case_page(case_id, form), 400  # type: ignore[return-value]
-    try:
-        with write() as s:
-            fresh = dao.get_case(s, case_id)
-            if fresh is None:
-                raise NotFound()
-            states.check(name, fresh.state, user.role)  # a refusal names the real reason first
-            if str(fresh.version) != form.version.data:
-                raise Conflict("该案件刚被其他人处理过，请查看最新情况后再操作")
-            actor = workflow.Actor(user.username, user.role)
-            workflow.apply(s, fresh, name, actor, engine_context(s), inputs, note=form.note.data or None)
-        flash(f"已完成：{states.TRANSITIONS[name].label}", "ok")
-    except TransitionRefused as exc:
-        flash(str(exc), "error")
+    with write() as s:  # a refusal rolls back and is shown on the case page (errors.py)
+        fresh = dao.get_case(s, case_id)
+        if fresh is None:
+            raise NotFound()
+        states.check(name, fresh.state, user.role)  # a refusal names the real reason first
+        if str(fresh.version) != form.version.data:
+            raise Conflict("该案件刚被其他人处理过，请查看最新情况后再操作")
+        actor = workflow.Actor(user.username, user.role)
+        workflow.apply(s, fresh, name, actor, engine_context(s), inputs, note=form.note.data or None)
+    flash(f"已完成：{states.TRANSITIONS[name].label}", "ok")
     return redirect(url_for("staff.case_page", case_id=case_id), code=303)
 
 

@@ -191,7 +191,13 @@ def vault() -> Any:
 
 
 @pytest.fixture
-def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+def app_overrides() -> dict[str, str]:
+    """More settings for the `app` fixture: override this fixture in a module, or parametrize it in a test."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str, app_overrides: dict[str, str]) -> Iterator[Flask]:
     """The backend on a private database with the shipped content."""
     from forms_api import create_app
 
@@ -202,6 +208,7 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
         "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
         "PORTAL_SITE_DIR": str(tmp_path / "site"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        **app_overrides,
     }
     flask_app = create_app(overrides)
     flask_app.config["TESTING"] = True

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from forms_api.api import COMPLAINT_FIELDS, EVALUATION_FIELDS
 from forms_api.models import Case
-from forms_api.openapi import SPEC
 from tests.conftest import submit_form
 from tests.factories import api_complaint, complaint_data
 
@@ -19,8 +19,14 @@ BODY = api_complaint()
 
 
 @pytest.fixture
+def app_overrides() -> dict[str, str]:
+    """Two integrations' keys, given the way an operator gives them: as a setting read at start-up."""
+    return {"PORTAL_API_KEYS": "hotline:secret-hotline-key,miniapp:another-key"}
+
+
+@pytest.fixture
 def api(app: Flask) -> FlaskClient:
-    app.config["PORTAL_API_KEYS"] = "hotline:secret-hotline-key,miniapp:another-key"
+    """A client of the app started with the keys above."""
     return app.test_client()
 
 
@@ -79,10 +85,27 @@ def test_bad_evaluation_opens_a_case(api: FlaskClient, app: Flask) -> None:
 
 def test_openapi_describes_every_route(api: FlaskClient, app: Flask) -> None:
     spec = api.get("/api/v1/openapi.json").get_json()
-    assert spec["openapi"].startswith("3.1") and spec == SPEC
+    assert spec["openapi"].startswith("3.1")
     routes = {r.rule.removeprefix("/api/v1").replace("<receipt_no>", "{receipt_no}")
               for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}  # fmt: skip
     assert routes == set(spec["paths"])
+
+
+JSON_TYPES = {str: "string", int: "integer", bool: "boolean"}
+
+
+@pytest.mark.parametrize(("path", "fields"), [("/complaints", COMPLAINT_FIELDS), ("/evaluations", EVALUATION_FIELDS)])
+def test_openapi_request_bodies_are_the_fields_the_api_accepts(api: FlaskClient, path: str, fields: dict) -> None:
+    spec = api.get("/api/v1/openapi.json").get_json()
+    schema = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert {name: prop["type"] for name, prop in schema["properties"].items()} == {
+        name: JSON_TYPES[kind] for name, kind in fields.items()
+    }
+    for name in schema["required"]:  # a body without a required field is refused
+        body = api_complaint() if path == "/complaints" else {"target": "window:county-hall:2", "level": 1}
+        body.pop(name, None)
+        assert api.post(f"/api/v1{path}", json=body, headers=KEY).status_code == 422
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,13 +72,15 @@ def test_the_queue_is_ordered_by_deadline_first(sessions: sessionmaker[Session],
     assert found[0].id == cases["hall5"]  # the only one with a deadline
 
 
-def test_a_window_leads_queue_uses_the_index(sessions: sessionmaker[Session], database_url: str) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the plan is read from SQLite's EXPLAIN QUERY PLAN")
+def test_a_window_leads_queue_uses_the_index(tmp_path: Path) -> None:
+    """Read from SQLite's EXPLAIN QUERY PLAN: the window filter is answered from ix_cases_office_window."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    db.create_schema(engine)
     query = dao._queue_query(dao.QueueFilters(), _user("window-lead", ["county-hall:1"]), TODAY)
-    with sessions() as session:
-        compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
-        plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    with engine.connect() as connection:
+        compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    engine.dispose()
     assert "ix_cases_office_window" in plan
 
 

@@ -29,7 +29,9 @@ def test_public_posts_are_rate_limited(client: FlaskClient) -> None:
     ]
     assert statuses[:10] == [404] * 10 and statuses[10] == 429
     page = submit_form(client, "/forms/track/", {"receipt_no": "TS1", "query_code": "X"})
-    assert "提交过于频繁，请稍后再试" in page.get_data(as_text=True)
+    wait = re.search(r"提交过于频繁，请在 (\d+) 秒后再试。", page.get_data(as_text=True))
+    assert wait and 1 <= int(wait.group(1)) <= 60  # the minute's window, not the hour's
+    assert abs(int(page.headers["Retry-After"]) - int(wait.group(1))) <= 1  # page and header agree
 
 
 def test_login_is_throttled(client: FlaskClient, make_user: object) -> None:

@@ -23,7 +23,7 @@ def test_times_follow_site_config_timezone(project: Path, tmp_path: Path, databa
     citizen: FlaskClient = app.test_client()
     assert submit_form(citizen, "/forms/complaint/", complaint_data()).status_code == 303
     receipt = citizen.get("/forms/complaint/done").get_data(as_text=True)
-    numbers = dict(zip(("receipt_no", "query_code"), re.findall(r"<dd>([A-Z0-9]{8,})</dd>", receipt)))
+    numbers = dict(zip(("receipt_no", "query_code"), re.findall(r"<dd>([A-Z0-9]{8,})</dd>", receipt), strict=True))
     make_user(app.extensions["sessions"], "clerk", "intake")
     staff = app.test_client()
     login(staff, "clerk")

@@ -33,5 +33,8 @@ class ContentError(PortalError):
     """The content has errors; `problems` lists every one of them."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(f"{len(problems)} 处错误")
+        # The message itself lists the first problems: a server log (gunicorn) shows it without our CLI.
+        shown = "\n".join(p.format() for p in problems[:20])
+        more = f"\n……另有 {len(problems) - 20} 处" if len(problems) > 20 else ""
+        super().__init__(f"内容有 {len(problems)} 处错误：\n{shown}{more}")
         self.problems = problems

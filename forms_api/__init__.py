@@ -73,8 +73,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(site_bp)  # last: its catch-all route yields to every other one
 
     app.jinja_env.globals.update(
-        local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, channels=CHANNELS,
-        action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
+        local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, final_states=states.FINAL,
+        channels=CHANNELS, action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
     )  # fmt: skip
 
     @app.teardown_appcontext

@@ -15,7 +15,7 @@ from forms_api import dao, states, workflow
 from forms_api.complaints import ComplaintForm, complaint_choices
 from forms_api.evaluations import EvaluationForm
 from forms_api.openapi import SPEC
-from forms_api.security import api_limit, csrf, limiter
+from forms_api.security import api_limit, api_read_limit, csrf, limiter
 from forms_api.submissions import complaint_submission, save_evaluation, target_choices
 from forms_api.views import db_session, today, vault, write
 
@@ -119,7 +119,7 @@ def evaluation() -> ResponseReturnValue:
 
 
 @bp.get("/cases/<receipt_no>")
-@limiter.limit(api_limit, key_func=lambda: f"api:{_client()}")
+@limiter.limit(api_read_limit, key_func=lambda: f"api:{_client()}")
 def case_status(receipt_no: str) -> ResponseReturnValue:
     """Status, deadline and replies of one case, given its query code (X-Query-Code)."""
     case = dao.find_case(db_session(), vault(), receipt_no, request.headers.get("X-Query-Code", ""))

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms_api import catalogue, workflow
 from forms_api.forms import Honeypot, form_token, id_number, phone
-from forms_api.security import limiter, public_limit
+from forms_api.security import exempt, limiter, public_limit
 from forms_api.submissions import OTHER, complaint_submission, suggestion_submission, target_choices
 from forms_api.views import today, vault, write
 
@@ -62,7 +62,7 @@ def _prefill(form: ComplaintForm) -> None:
 
 
 @bp.route("/complaint/", methods=["GET", "POST"])
-@limiter.limit(public_limit, methods=["POST"])
+@limiter.limit(public_limit, methods=["POST"], exempt_when=exempt)
 def complaint() -> ResponseReturnValue:
     """Show the form; on a valid POST save first, then redirect to the receipt."""
     form = ComplaintForm()
@@ -114,7 +114,7 @@ class SuggestionForm(Honeypot):
 
 
 @bp.route("/suggestion/", methods=["GET", "POST"])
-@limiter.limit(public_limit, methods=["POST"])
+@limiter.limit(public_limit, methods=["POST"], exempt_when=exempt)
 def suggestion() -> ResponseReturnValue:
     """An opinion or suggestion (意见反映类), answered by a supervisor."""
     form = SuggestionForm()

@@ -63,10 +63,16 @@ class QueueFilters:
         )
 
 
+def _window(key: str) -> tuple[str, str] | None:
+    """("office", "window") from "office:window"; None for anything else."""
+    office, _, window = key.partition(":")
+    return (office, window) if office and window else None
+
+
 def _at_windows(windows: Iterable[str]) -> object:
     """SQL condition: the case sits at one of these "office:window" pairs (nothing if none)."""
-    pairs = [w.partition(":") for w in windows]
-    conditions = [and_(Case.office == office, Case.window == window) for office, _, window in pairs if window]
+    pairs = [pair for key in windows if (pair := _window(key))]
+    conditions = [and_(Case.office == office, Case.window == window) for office, window in pairs]
     return or_(*conditions) if conditions else false()
 
 
@@ -95,7 +101,9 @@ def list_cases(session: Session, filters: QueueFilters, user: User, today: date)
 
 def can_see(user: User, office: str | None, window: str | None) -> bool:
     """A window lead sees only what sits at their own windows; other staff see everything."""
-    return user.role != "window-lead" or f"{office}:{window}" in (user.windows or [])
+    if user.role != "window-lead":
+        return True
+    return office is not None and window is not None and (office, window) in {_window(w) for w in user.windows or []}
 
 
 def all_cases(session: Session) -> Iterable[Case]:

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from core.vocab import BAD_UP_TO, LEVELS
 from forms_api import catalogue
 from forms_api.forms import Honeypot, form_token, options
-from forms_api.security import limiter, public_limit, role_required
+from forms_api.security import exempt, limiter, public_limit, role_required
 from forms_api.submissions import save_evaluation, target_choices
 from forms_api.views import content, write
 
@@ -39,7 +39,7 @@ class EvaluationForm(Honeypot):
 
 
 @bp.route("/evaluation/", methods=["GET", "POST"])
-@limiter.limit(public_limit, methods=["POST"])
+@limiter.limit(public_limit, methods=["POST"], exempt_when=exempt)
 def evaluation() -> ResponseReturnValue:
     """The rating form, prefilled from a counter QR code or a service page link."""
     form = EvaluationForm()

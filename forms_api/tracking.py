@@ -11,7 +11,7 @@ from forms_api import dao, states, workflow
 from forms_api.errors import TransitionRefused
 from forms_api.forms import BaseForm
 from forms_api.models import Case
-from forms_api.security import limiter, public_limit
+from forms_api.security import exempt, limiter, public_limit
 from forms_api.views import db_session, engine_context, vault, write
 
 bp = Blueprint("tracking", __name__, url_prefix="/forms")
@@ -47,7 +47,7 @@ def _not_found(form: TrackForm) -> ResponseReturnValue:
 
 
 @bp.route("/track/", methods=["GET", "POST"])
-@limiter.limit(public_limit, methods=["POST"])
+@limiter.limit(public_limit, methods=["POST"], exempt_when=exempt)
 def track() -> ResponseReturnValue:
     """Ask for both numbers; show the case when they match."""
     form = TrackForm()
@@ -58,7 +58,7 @@ def track() -> ResponseReturnValue:
 
 
 @bp.post("/track/act")
-@limiter.limit(public_limit)
+@limiter.limit(public_limit, exempt_when=exempt)
 def act() -> ResponseReturnValue:
     """Withdraw, or say whether the reply satisfied: each is one audited transition."""
     form = ActForm()

@@ -94,6 +94,9 @@ class PortalGroup(click.Group):
         kwargs.pop("standalone_mode", None)
         try:
             return super().main(*args, standalone_mode=False, **kwargs)  # type: ignore[call-overload]
+        except click.exceptions.NoArgsIsHelpError as exc:  # `portal`, `portal user`: the help, as click shows it
+            click.echo(exc.ctx.get_help() if exc.ctx else "")
+            sys.exit(0)
         except click.UsageError as exc:
             command = " ".join(["portal", *exc.ctx.command_path.split()[1:]]) if exc.ctx else "portal"
             fail(f"{usage_message(exc)}（用法见 {command} --help）", 2)

@@ -164,3 +164,12 @@ def test_editors_commands_load_none_of_the_backend(project: Path, command: str) 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout
+
+
+def test_content_errors_name_their_problems_without_the_cli(tmp_path: Path) -> None:
+    """A server log (gunicorn start-up) shows what is wrong from the exception alone."""
+    from core.errors import ContentError
+    from core.validate import load_catalogue
+
+    with pytest.raises(ContentError, match=r"内容有 2 处错误：\n.*内容目录不存在\n.*站点设置文件不存在"):
+        load_catalogue(tmp_path / "nope", tmp_path / "x.yml")

@@ -57,3 +57,9 @@ def test_unexpected_errors_are_a_line_too(runner: CliRunner, monkeypatch: pytest
     result = runner.invoke(main, ["check"])
     assert result.exit_code == 1 and result.output.count("\n") == 1
     assert "意外错误（ZeroDivisionError）" in result.output and "PORTAL_DEBUG=1" in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["user"], ["stats"]])
+def test_a_bare_group_shows_its_help(runner: CliRunner, args: list[str]) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0 and result.output.startswith("Usage:") and "错误：" not in result.output

@@ -25,6 +25,28 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     conf = settings.from_env(overrides)
     app.extensions["settings"] = conf
     secret, key = settings.load_keys(Path(conf.instance), conf.secret_key, conf.encryption_key)
+    _configure(app, conf, secret)
+    app.extensions["vault"] = Vault(key, secret.encode("utf-8"))
+    engine = _storage(conf.database_url)
+    app.extensions["engine"] = engine
+    app.extensions["sessions"] = db.make_sessions(engine)
+
+    from forms_api import catalogue, errors, security
+
+    catalogue.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app, with_site=Path(conf.site_dir).is_dir())
+    app.jinja_env.globals.update(
+        local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, final_states=states.FINAL,
+        channels=CHANNELS, action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
+    )  # fmt: skip
+    app.teardown_appcontext(_close_session)
+    return app
+
+
+def _configure(app: Flask, conf: settings.Settings, secret: str) -> None:
+    """Flask's, Flask-WTF's and Flask-Limiter's own settings, from the typed ones."""
     app.config.update(
         PORTAL_CONTENT=conf.content,  # read by catalogue.py and site.py through app.config
         PORTAL_SITE_CONFIG=conf.site_config,
@@ -45,45 +67,29 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if conf.proxies:  # behind nginx: rate limits must count citizens, not the proxy's address
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=conf.proxies, x_proto=conf.proxies, x_host=conf.proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in API answers
-    app.extensions["vault"] = Vault(key, secret.encode("utf-8"))
-    engine = _storage(conf.database_url)
-    app.extensions["engine"] = engine
-    app.extensions["sessions"] = db.make_sessions(engine)
 
-    from forms_api import catalogue, errors, security
 
-    catalogue.init_app(app)
-    security.init_app(app)
-    errors.init_app(app)
-
+def _register_blueprints(app: Flask, with_site: bool) -> None:
+    """One blueprint per feature; the static site last, so its catch-all route yields to every other one."""
     from forms_api.api import bp as api_bp
     from forms_api.complaints import bp as complaints_bp
     from forms_api.evaluations import bp as evaluations_bp
     from forms_api.staff import bp as staff_bp
     from forms_api.tracking import bp as tracking_bp
 
-    app.register_blueprint(api_bp)
-    app.register_blueprint(complaints_bp)
-    app.register_blueprint(evaluations_bp)
-    app.register_blueprint(tracking_bp)
-    app.register_blueprint(staff_bp)
-    if Path(conf.site_dir).is_dir():
+    for bp in (api_bp, complaints_bp, evaluations_bp, tracking_bp, staff_bp):
+        app.register_blueprint(bp)
+    if with_site:
         from forms_api.site import bp as site_bp
 
-        app.register_blueprint(site_bp)  # last: its catch-all route yields to every other one
+        app.register_blueprint(site_bp)
 
-    app.jinja_env.globals.update(
-        local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, final_states=states.FINAL,
-        channels=CHANNELS, action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
-    )  # fmt: skip
 
-    @app.teardown_appcontext
-    def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db", None)
-        if session is not None:
-            session.close()
-
-    return app
+def _close_session(_exc: BaseException | None) -> None:
+    """The request's database session ends with the request."""
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
 
 
 def _storage(url: str) -> Engine:

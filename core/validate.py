@@ -292,33 +292,34 @@ def _offices(parsed: dict[str, Any]) -> dict[str, m.Office]:
     return {o.id: o for o in parsed["offices"].offices} if parsed.get("offices") else {}
 
 
+def _parse_each(docs: list[Document], cls: type[M]) -> tuple[list[tuple[M, Document]], list[Problem]]:
+    """Every document of a folder against one model: the valid ones with their documents, and every problem."""
+    valid: list[tuple[M, Document]] = []
+    problems: list[Problem] = []
+    for doc in docs:
+        value, found = parse(doc, cls)
+        problems += found
+        if value is not None:
+            valid.append((value, doc))
+    return valid, problems
+
+
 def _services(
     content: Content, offices: dict[str, m.Office], config: m.SiteConfig | None
 ) -> tuple[list[tuple[m.Service, Document]], list[Problem]]:
     """Every service guide, checked against the offices and categories."""
     categories = {c.id for c in config.categories} if config else set()
-    services: list[tuple[m.Service, Document]] = []
-    problems: list[Problem] = []
-    for doc in content.services:
-        service, found = parse(doc, m.Service)
-        problems += found
-        if service is not None:
-            services.append((service, doc))
-            problems += _service_refs(service, doc, offices, categories)
-            _slim(doc)
+    services, problems = _parse_each(content.services, m.Service)
+    for service, doc in services:
+        problems += _service_refs(service, doc, offices, categories)
+        _slim(doc)
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
     return services, problems
 
 
 def _notices(content: Content) -> tuple[list[tuple[m.Notice, Document]], list[Problem]]:
     """Every notice, with unique ids."""
-    notices: list[tuple[m.Notice, Document]] = []
-    problems: list[Problem] = []
-    for doc in content.notices:
-        notice, found = parse(doc, m.Notice)
-        problems += found
-        if notice is not None:
-            notices.append((notice, doc))
+    notices, problems = _parse_each(content.notices, m.Notice)
     problems += _duplicates(((n.id, d, ("id",)) for n, d in notices), "公告标识")
     return notices, problems
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -13,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from forms_api import dao, states, workflow
 from forms_api.complaints import ComplaintForm, complaint_choices
+from forms_api.errors import ReusedToken, Unprocessable
 from forms_api.evaluations import EvaluationForm
 from forms_api.openapi import SPEC
 from forms_api.security import api_limit, api_read_limit, csrf, limiter
@@ -25,6 +27,7 @@ COMPLAINT_FIELDS: dict[str, type] = {"target": str, "target_text": str, "matter"
                                      "phone": str, "id_number": str, "consent": bool}  # fmt: skip
 EVALUATION_FIELDS: dict[str, type] = {"target": str, "level": int, "reason": str}
 TYPE_NAMES = {str: "文字", int: "整数", bool: "true 或 false"}
+IDEMPOTENCY_KEY_MAX = 40  # as documented in openapi.py
 
 
 def _client() -> str | None:
@@ -77,11 +80,24 @@ def _is(value: Any, expected: type) -> bool:
 
 
 def _token() -> str | None:
-    """Idempotency-Key, scoped to the calling integration, makes a retry return the first result."""
+    """Idempotency-Key, scoped to the calling integration, makes a retry return the first result.
+
+    A key longer than documented is refused rather than cut: two long keys sharing a prefix must not collide."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
         return None
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise Unprocessable(f"Idempotency-Key 最长 {IDEMPOTENCY_KEY_MAX} 个字符")
     return "api:" + hashlib.sha256(f"{g.api_client}\n{key}".encode()).hexdigest()[:56]
+
+
+@contextmanager
+def _idempotent() -> Iterator[None]:
+    """A key reused with another body: 422 naming the key, never the first receipt."""
+    try:
+        yield
+    except ReusedToken:
+        raise Unprocessable("Idempotency-Key 已用于内容不同的另一次提交；新的提交请使用新的键") from None
 
 
 @bp.post("/complaints")
@@ -96,7 +112,7 @@ def complaint() -> ResponseReturnValue:
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
     item = complaint_submission(form, "api", token=_token())
-    with write() as s:
+    with _idempotent(), write() as s:
         receipt = workflow.submit(s, vault(), item, workflow.Actor(f"接口:{g.api_client}", "citizen"), today())
     body = {"receipt_no": receipt.case.receipt_no, "query_code": receipt.query_code, "status": receipt.case.state}
     return jsonify(body), 201 if receipt.created else 200
@@ -113,8 +129,9 @@ def evaluation() -> ResponseReturnValue:
     form.target.choices = target_choices()
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
-    with write() as s:
-        receipt = save_evaluation(s, form.target.data, int(form.level.data), form.reason.data, _token())
+    token = _token()
+    with _idempotent(), write() as s:
+        receipt = save_evaluation(s, form.target.data, int(form.level.data), form.reason.data, token)
     return jsonify(recorded=True, rectification=receipt), 201
 
 

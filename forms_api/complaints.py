@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms_api import catalogue, workflow
+from forms_api.errors import ReusedToken
 from forms_api.forms import Honeypot, form_token, id_number, phone
 from forms_api.security import exempt, limiter, public_limit
 from forms_api.submissions import OTHER, complaint_submission, suggestion_submission, target_choices
@@ -75,11 +76,21 @@ def complaint() -> ResponseReturnValue:
     if form.website.data:  # a bot: say nothing useful, store nothing
         abort(400)
     item = complaint_submission(form, "online", token=form_token(form.token.data))
-    with write() as s:
-        receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    try:
+        with write() as s:
+            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    except ReusedToken as exc:
+        return refill(form, exc, "forms_api/complaint.html")
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)
+
+
+def refill(form: Honeypot, exc: ReusedToken, template: str) -> ResponseReturnValue:
+    """A reused token with new content: the form again, as filled in, under a fresh token (409)."""
+    form.token.data = uuid.uuid4().hex
+    flash(str(exc), "error")
+    return render_template(template, form=form), 409
 
 
 @bp.get("/complaint/done")
@@ -126,7 +137,10 @@ def suggestion() -> ResponseReturnValue:
     if form.website.data:
         abort(400)
     item = suggestion_submission(form, form_token(form.token.data))
-    with write() as s:
-        receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    try:
+        with write() as s:
+            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+    except ReusedToken as exc:
+        return refill(form, exc, "forms_api/suggestion.html")
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)

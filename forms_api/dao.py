@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.vocab import CASE_KINDS, STAFF_ROLES
 from forms_api import states
-from forms_api.errors import InvalidInput
+from forms_api.errors import InvalidInput, ReusedToken
 from forms_api.models import Absence, Case, Evaluation, SupervisionOrder, User, utcnow
 from forms_api.passwords import hash_password
 from forms_api.privacy import Vault
@@ -135,9 +136,10 @@ def evaluation_by_token(session: Session, token: str) -> Evaluation | None:
 
 
 def add_evaluation(session: Session, rating: Evaluation) -> tuple[Evaluation, bool]:
-    """Store a rating once per token: (the stored rating, whether it is new)."""
+    """Store a rating once per token: (the stored rating, whether it is new). The token reused for another
+    rating (other digest) is refused with ReusedToken."""
     if rating.submission_token and (first := evaluation_by_token(session, rating.submission_token)):
-        return first, False
+        return _same(first, rating), False
     try:
         with session.begin_nested():
             session.add(rating)
@@ -146,8 +148,21 @@ def add_evaluation(session: Session, rating: Evaluation) -> tuple[Evaluation, bo
         first = evaluation_by_token(session, rating.submission_token or "")
         if first is None:
             raise
-        return first, False
+        return _same(first, rating), False
     return rating, True
+
+
+def _same(first: Evaluation, again: Evaluation) -> Evaluation:
+    """The first rating, if `again` repeats it exactly; otherwise the token is being reused."""
+    check_repeat(first.submission_digest, again.submission_digest or "")
+    return first
+
+
+def check_repeat(stored: str | None, digest: str) -> None:
+    """A token seen before is a retry only with the same content digest; else ReusedToken (rows from before
+    digests were kept count as different: a receipt is never shown on a guess)."""
+    if stored is None or not hmac.compare_digest(stored, digest):
+        raise ReusedToken()
 
 
 def evaluations_of_case(session: Session, case_id: int) -> list[Evaluation]:

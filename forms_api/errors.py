@@ -20,6 +20,7 @@ MESSAGES = {
     404: "页面不存在，请检查网址。",
     405: "不支持这种访问方式。",
     409: "该操作现在不能进行。",
+    422: "提交的内容无法处理，请核对后重试。",
     413: "提交的内容太大，请精简后再提交（不超过 64 KB）。",
     429: "提交过于频繁，请稍后再试。",
     500: "系统出现问题，请稍后再试；如多次出现，请拨打投诉电话反映。",
@@ -45,6 +46,22 @@ class InvalidInput(BackendError):
     """A command or a form asked for something that cannot be done (an unknown window, a taken name)."""
 
     status = 400
+
+
+class Unprocessable(BackendError):
+    """Well-formed but unusable: an API retry key that is too long, or reused for other content."""
+
+    status = 422
+
+
+class ReusedToken(Unprocessable):
+    """A form token or Idempotency-Key already used for different content: never answered with that receipt."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "这张表单已经提交过，不能再用来提交不同的内容（可能是公用电脑上保存的页面）。"
+            "您填写的内容已保留，请核对后重新提交。"
+        )
 
 
 class Forbidden(BackendError):

@@ -14,6 +14,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from core.vocab import BAD_UP_TO, LEVELS
 from forms_api import catalogue
+from forms_api.complaints import refill
+from forms_api.errors import ReusedToken
 from forms_api.forms import Honeypot, form_token, options
 from forms_api.security import exempt, limiter, public_limit, role_required
 from forms_api.submissions import save_evaluation, target_choices
@@ -54,10 +56,13 @@ def evaluation() -> ResponseReturnValue:
         return render_template("forms_api/evaluation.html", form=form), 400 if request.method == "POST" else 200
     if form.website.data:
         abort(400)
-    with write() as s:
-        receipt = save_evaluation(
-            s, form.target.data, int(form.level.data), form.reason.data, form_token(form.token.data)
-        )
+    try:
+        with write() as s:
+            receipt = save_evaluation(
+                s, form.target.data, int(form.level.data), form.reason.data, form_token(form.token.data)
+            )
+    except ReusedToken as exc:
+        return refill(form, exc, "forms_api/evaluation.html")
     return render_template("forms_api/evaluation_done.html", receipt=receipt), 200
 
 

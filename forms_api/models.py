@@ -55,6 +55,8 @@ class Case(Base):
     query_hash: Mapped[str] = mapped_column(String(64))
     query_code_enc: Mapped[str | None] = mapped_column(Text)  # re-shown only to a retry of the same form
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Keyed hash of what was submitted with the token: a retry must match it to see the first receipt.
+    submission_digest: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(20), index=True)  # complaint | suggestion | rectification
     channel: Mapped[str] = mapped_column(String(20))  # online | onsite | phone | letter | api
     state: Mapped[str] = mapped_column(String(20), default="received", index=True)
@@ -135,6 +137,7 @@ class Evaluation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submission_digest: Mapped[str | None] = mapped_column(String(64))  # as on Case
     level: Mapped[int] = mapped_column(Integer)  # 5 非常满意 … 1 非常不满意
     target_type: Mapped[str] = mapped_column(String(20))
     target_ref: Mapped[str] = mapped_column(String(80))

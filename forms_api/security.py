@@ -85,6 +85,17 @@ def exempt() -> bool:
     return any(address in network for network in networks)
 
 
+def shared_limits_warning(storage_uri: str, workers: int) -> str | None:
+    """The start-up warning when several worker processes would each keep their own rate-limit counters."""
+    if workers <= 1 or not storage_uri.startswith("memory://"):
+        return None
+    return (
+        f"警告：{workers} 个工作进程各自在内存中计数限流（RATELIMIT_STORAGE_URI=memory://），"
+        f"实际放行约为设定值的 {workers} 倍，且每次重启都会清零。"
+        "请把 RATELIMIT_STORAGE_URI 设为 Redis 地址，如 redis://127.0.0.1:6379/0（见 docs/deployment.md）"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Wire CSRF, the limiter and the headers into the app."""
     csrf.init_app(app)

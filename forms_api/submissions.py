@@ -66,9 +66,11 @@ def save_evaluation(session: Session, target_key: str, level: int, reason: str |
     chosen = catalogue.target(target_key)
     if chosen is None:
         raise ValueError(target_key)  # the forms offer known targets only
+    fingerprint = f"{chosen.key}\n{level}\n{reason or ''}"
     rating, created = dao.add_evaluation(session, Evaluation(
-        submission_token=token, level=level, target_type=chosen.key.split(":")[0], target_ref=chosen.key,
-        target_label=chosen.label, office=chosen.office, window=chosen.window, reason=reason or None,
+        submission_token=token, submission_digest=vault().digest(fingerprint), level=level,
+        target_type=chosen.key.split(":")[0], target_ref=chosen.key, target_label=chosen.label,
+        office=chosen.office, window=chosen.window, reason=reason or None,
     ))  # fmt: skip
     if not created or level > BAD_UP_TO:
         return _rectification(session, rating)

@@ -4,9 +4,10 @@ Every change is one compare-and-set on the case plus one audit row, in the calle
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
@@ -66,6 +67,12 @@ class Submission:
     first_receiver: str | None = None
     token: str | None = None
 
+    def content(self) -> str:
+        """Everything submitted but the token, canonically: what a genuine retry repeats exactly."""
+        fields = asdict(self)
+        del fields["token"]
+        return json.dumps(fields, ensure_ascii=False, sort_keys=True)
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -84,23 +91,32 @@ def _query_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
-def _again(session: Session, vault: Vault, token: str | None) -> Receipt | None:
-    """The case this form token already created, if any."""
+def _again(session: Session, vault: Vault, token: str | None, digest: str) -> Receipt | None:
+    """The case this form token already created, if any; the same token with other content is refused.
+
+    A shared kiosk or a saved page replays the token with someone else's complaint: showing them the first
+    receipt would hand over its query code, and with it the right to read and withdraw that case."""
     existing = dao.case_by_token(session, token) if token else None
-    return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False) if existing else None
+    if existing is None:
+        return None
+    dao.check_repeat(existing.submission_digest, digest)
+    return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
 
 
 def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today: date) -> Receipt:
-    """Register a case; a repeated form token returns the first case instead of a second one."""
-    if (first := _again(session, vault, item.token)) is not None:
+    """Register a case; the same form token with the same content returns the first case, with other content
+    it is refused (ReusedToken)."""
+    digest = vault.digest(item.content())
+    if (first := _again(session, vault, item.token, digest)) is not None:
         return first
     code = _query_code()
     for _attempt in range(5):
         case = Case(
             receipt_no=_receipt_no(item.kind, today), query_hash=vault.digest(code),
-            query_code_enc=vault.seal(code), submission_token=item.token, kind=item.kind, channel=item.channel,
-            state=states.INITIAL, target_type=item.target_type, target_ref=item.target_ref,
-            target_label=item.target_label, office=item.office, window=item.window, matter=item.matter,
+            query_code_enc=vault.seal(code), submission_token=item.token, submission_digest=digest,
+            kind=item.kind, channel=item.channel, state=states.INITIAL, target_type=item.target_type,
+            target_ref=item.target_ref, target_label=item.target_label, office=item.office, window=item.window,
+            matter=item.matter,
             demand=item.demand, name_enc=vault.seal(item.name), phone_enc=vault.seal(item.phone),
             id_number_enc=vault.seal(item.id_number), first_receiver=item.first_receiver,
         )  # fmt: skip
@@ -111,7 +127,7 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today
         except IntegrityError:
             # Either a twin of this form committed first (PostgreSQL lets both start), or the random
             # receipt number is taken: return the twin, or try another number.
-            if (first := _again(session, vault, item.token)) is not None:
+            if (first := _again(session, vault, item.token, digest)) is not None:
                 return first
             continue
         session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state=states.INITIAL,

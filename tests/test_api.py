@@ -142,3 +142,35 @@ def test_web_form_cannot_claim_an_api_retry_key(api: FlaskClient, app: Flask) ->
     page = api.get("/forms/complaint/done").get_data(as_text=True)
     assert response.status_code == 303 and first["query_code"] not in page
     assert _count(app) == 2
+
+
+# A retry key reused for something else: each endpoint, first body, the other body.
+REUSED_KEY = [
+    ("/api/v1/complaints", BODY, {**BODY, "matter": "另一件事：窗口提前下班", "name": "钱七"}),
+    ("/api/v1/evaluations", {"target": "window:county-hall:1", "level": 1, "reason": "态度冷淡"},
+     {"target": "window:county-hall:1", "level": 2, "reason": "等了很久"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "first", "other"), REUSED_KEY)
+def test_a_reused_key_with_another_body_is_refused_without_the_first_receipt(
+    api: FlaskClient, app: Flask, url: str, first: dict, other: dict
+) -> None:
+    headers = {**KEY, "Idempotency-Key": "call-7"}
+    shown = api.post(url, json=first, headers=headers).get_data(as_text=True)
+    numbers = [n for n in (api.post(url, json=first, headers=headers).get_json() or {}).values() if n]
+    assert numbers and all(str(n) in shown for n in numbers if isinstance(n, str))  # a true retry: same answer
+    cases = _count(app)
+    refused = api.post(url, json=other, headers=headers)
+    assert refused.status_code == 422 and "Idempotency-Key" in refused.get_json()["error"]
+    assert set(refused.get_json()) == {"error"} and _count(app) == cases
+    other_integration = api.post(url, json=other, headers={"X-API-Key": "another-key", "Idempotency-Key": "call-7"})
+    assert other_integration.status_code == 201  # keys are scoped to the integration that sent them
+
+
+@pytest.mark.parametrize(("length", "status"), [(40, 201), (41, 422), (400, 422)])
+def test_idempotency_key_longer_than_documented_is_refused(api: FlaskClient, length: int, status: int) -> None:
+    response = api.post("/api/v1/complaints", json=BODY, headers={**KEY, "Idempotency-Key": "k" * length})
+    assert response.status_code == status
+    if status == 422:
+        assert "Idempotency-Key 最长 40 个字符" in response.get_json()["error"]

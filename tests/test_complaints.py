@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from forms_api.models import Case, CaseEvent
 from tests.conftest import form_fields, submit_form
@@ -132,3 +133,43 @@ def test_suggestion_bad_input(client: FlaskClient, app: Flask, data: dict[str, s
     response = submit_form(client, "/forms/suggestion/", {"target": "", **data})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert _count(app) == 0
+
+
+# Every citizen's form, as it is first filled in and as the next person at a shared kiosk changes it.
+REUSED_TOKEN = [
+    ("/forms/complaint/", GOOD, {"matter": "另一位群众：窗口人员态度生硬", "name": "李四"}),
+    ("/forms/suggestion/",
+     {"target": "", "content": "建议增加等候座椅", "name": "王五", "phone": "13700001111", "consent": "y"},
+     {"content": "建议午间不停办", "name": "赵六"}),
+    ("/forms/evaluation/", {"target": "window:county-hall:1", "level": "1", "reason": "态度冷淡"},
+     {"reason": "等了两个小时"}),
+]  # fmt: skip
+
+
+def _receipt_shown(client: FlaskClient, response: TestResponse) -> str:
+    """The page that shows the receipt after a submission (the complaint forms redirect to it)."""
+    if response.status_code == 303:
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+    return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("url", "first", "change"), REUSED_TOKEN)
+def test_a_reused_token_with_other_content_never_shows_the_first_receipt(
+    client: FlaskClient, app: Flask, url: str, first: dict[str, str], change: dict[str, str]
+) -> None:
+    hidden = form_fields(client.get(url).get_data(as_text=True))
+    shown = _receipt_shown(client, client.post(url, data={**hidden, **first}))
+    numbers = re.findall(r"<dd>([A-Z0-9]{8,16})</dd>", shown)
+    assert numbers, shown  # the first citizen's 受理编号 and 查询码
+    cases = _count(app)
+    second = client.post(url, data={**hidden, **first, **change})  # the saved page, someone else's content
+    page = second.get_data(as_text=True)
+    assert second.status_code == 409 and "这张表单已经提交过" in page
+    assert not any(number in page for number in numbers)
+    assert client.get("/forms/complaint/done").status_code == 302  # no receipt waits in the session either
+    assert _count(app) == cases
+    assert all(value in page for value in change.values())  # what the second citizen wrote is kept
+    fresh = form_fields(page)
+    assert fresh["token"] != hidden["token"]
+    again = client.post(url, data={**fresh, **first, **change})
+    assert again.status_code in (200, 303) and not any(n in _receipt_shown(client, again) for n in numbers)

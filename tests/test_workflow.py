@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.workdays import WorkCalendar
 from forms_api import dao, db, states, workflow
-from forms_api.errors import Conflict, TransitionRefused
+from forms_api.errors import Conflict, ReusedToken, TransitionRefused
 from forms_api.models import Case, CaseEvent
 from forms_api.privacy import Vault
 from tests.factories import REGISTERED, make_case, submission
@@ -51,6 +51,14 @@ def test_submit_commits_case_and_audit_row(sessions: sessionmaker[Session], vaul
 def test_same_form_twice_is_one_case(sessions: sessionmaker[Session], vault: Vault) -> None:
     first, again = _submit(sessions, vault, "tok"), _submit(sessions, vault, "tok")
     assert not again.created and again.case.id == first.case.id and again.query_code == first.query_code
+    with sessions() as session:
+        assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_same_token_with_other_content_is_refused(sessions: sessionmaker[Session], vault: Vault) -> None:
+    _submit(sessions, vault, "tok")
+    with pytest.raises(ReusedToken), db.transaction(sessions) as session:
+        workflow.submit(session, vault, submission(token="tok", matter="另一件事"), workflow.CITIZEN, TODAY)
     with sessions() as session:
         assert len(session.scalars(select(Case)).all()) == 1
 

@@ -56,7 +56,7 @@ def _configure(app: Flask, conf: settings.Settings, secret: str) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=conf.https,
-        PERMANENT_SESSION_LIFETIME=30 * 60,  # idle timeout: refreshed on each request
+        PERMANENT_SESSION_LIFETIME=conf.session_idle * 60,  # idle timeout: refreshed on each request
         SESSION_REFRESH_EACH_REQUEST=True,
         WTF_CSRF_TIME_LIMIT=None,  # a citizen may take an hour to write a complaint
         WTF_I18N_ENABLED=False,  # use WTForms' bundled zh translations, no Babel needed
@@ -64,7 +64,7 @@ def _configure(app: Flask, conf: settings.Settings, secret: str) -> None:
         RATELIMIT_HEADERS_ENABLED=True,  # Retry-After on every 429, matching the wait the page names
         RATELIMIT_STRATEGY="moving-window",  # no burst of twice the limit across a minute boundary
     )
-    if conf.proxies:  # behind nginx: rate limits must count citizens, not the proxy's address
+    if conf.proxies:  # behind nginx: rate limits must count citizens, not the proxy's address (see waitress_options)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=conf.proxies, x_proto=conf.proxies, x_host=conf.proxies)  # type: ignore[method-assign]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese messages readable in API answers
 

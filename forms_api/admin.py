@@ -36,6 +36,18 @@ def add_user(app: Flask, name: str, role: str, windows: list[str], password: str
         return dao.add_user(session, name, role, windows, password)
 
 
+def set_active(app: Flask, name: str, active: bool) -> str:
+    """Disable or enable an account; returns its stored user name."""
+    with transaction(app.extensions["sessions"]) as session:
+        return dao.set_active(session, name, active).username
+
+
+def reset_password(app: Flask, name: str, password: str | None) -> str:
+    """Give an account a new password and end its sessions; returns the password."""
+    with transaction(app.extensions["sessions"]) as session:
+        return dao.reset_password(session, name, password)
+
+
 def purge(app: Flask) -> tuple[int, int]:
     """Anonymise finished cases past the retention period: (how many, the period in days)."""
     days = app.extensions["catalogue"].config.retention_days

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.vocab import CASE_KINDS, STAFF_ROLES
-from forms_api import states
+from forms_api import identity, states
 from forms_api.errors import InvalidInput, ReusedToken
 from forms_api.models import Absence, Case, Evaluation, SupervisionOrder, User, utcnow
 from forms_api.passwords import hash_password
@@ -195,22 +195,55 @@ def get_user(session: Session, user_id: int) -> User | None:
 
 
 def active_user(session: Session, username: str) -> User | None:
-    """The active account with this user name, or None."""
-    return session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    """The active account with this user name (in any spelling of it), or None."""
+    return session.scalar(select(User).where(User.username == identity.username(username), User.active.is_(True)))
 
 
 def add_user(session: Session, name: str, role: str, windows: list[str], password: str | None) -> str:
-    """Create an account and return its password (generated when none is given)."""
+    """Create an account and return its password (generated when none is given); the name is stored canonical."""
+    name = identity.username(name)
+    if not name:
+        raise InvalidInput("用户名不能为空")
     if role not in STAFF_ROLES:
         raise InvalidInput(f"角色须为 {'、'.join(STAFF_ROLES)} 之一")
     if role == "window-lead" and not windows:
         raise InvalidInput("窗口负责人须用 --window 指定负责的窗口，如 county-hall:1")
     if session.scalar(select(User).where(User.username == name)) is not None:
         raise InvalidInput(f"用户 {name} 已存在")
-    if password is not None and len(password) < 10:
-        raise InvalidInput("密码至少 10 位")
-    password = password or secrets.token_urlsafe(12)
+    password = _new_password(password)
     session.add(User(username=name, password_hash=hash_password(password), role=role, windows=windows))
+    return password
+
+
+def _new_password(given: str | None) -> str:
+    """The password given (at least 10 characters), or a generated one."""
+    if given is not None and len(given) < 10:
+        raise InvalidInput("密码至少 10 位")
+    return given or secrets.token_urlsafe(12)
+
+
+def _account(session: Session, name: str) -> User:
+    """The account with this user name in any spelling, active or not."""
+    user = session.scalar(select(User).where(User.username == identity.username(name)))
+    if user is None:
+        raise InvalidInput(f"没有用户 {name}")
+    return user
+
+
+def set_active(session: Session, name: str, active: bool) -> User:
+    """Disable an account (its sessions end at once) or enable it again."""
+    user = _account(session, name)
+    user.active = active
+    user.session_version += 1
+    return user
+
+
+def reset_password(session: Session, name: str, password: str | None) -> str:
+    """A new password (generated when none is given); every session of the account ends."""
+    user = _account(session, name)
+    password = _new_password(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
     return password
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -14,7 +15,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-from forms_api import dao
+from forms_api import dao, identity
 from forms_api.models import User
 from forms_api.settings import Settings
 from forms_api.views import db_session
@@ -49,8 +50,41 @@ def public_limit() -> str:
 
 
 def login_limit() -> str:
-    """Staff login: PORTAL_RATELIMIT_LOGIN, per address and per user name."""
+    """Staff login: PORTAL_RATELIMIT_LOGIN wrong passwords, per address and per account and source."""
     return _settings().ratelimit_login
+
+
+def login_account_limit() -> str:
+    """Wrong passwords for one account from all browsers it has never logged in from: PORTAL_RATELIMIT_LOGIN_ACCOUNT."""
+    return _settings().ratelimit_login_account
+
+
+def failed_login(response: Any) -> bool:
+    """Only a wrong password counts: a success, a half-filled form or an expired page costs nothing."""
+    return bool(response.status_code == 401)
+
+
+def _login_name() -> str:
+    return identity.username(request.form.get("username", "")[:200])
+
+
+def login_source_key() -> str:
+    """One account from one source: the browser's device id once it has logged in as this user, else the address.
+
+    A stranger elsewhere fills a bucket of their own; the owner's known browser keeps its allowance."""
+    name = _login_name()
+    device = identity.known_device(name)
+    return f"login:{name}:" + (f"device:{device}" if device else f"addr:{get_remote_address()}")
+
+
+def login_account_key() -> str:
+    """One account, over every unknown browser: bounds guessing spread across many addresses."""
+    return f"login-any:{_login_name()}"
+
+
+def known_browser() -> bool:
+    """The account-wide cap does not apply to a browser the account has logged in from."""
+    return identity.known_device(_login_name()) is not None
 
 
 def api_limit() -> str:
@@ -103,15 +137,29 @@ def init_app(app: Flask) -> None:
     app.after_request(_headers)
 
 
+def start_session(user: User) -> None:
+    """A fresh session for `user`, stamped with its start: it ends after PORTAL_SESSION_MAX_AGE whatever happens."""
+    session.clear()
+    session.update(uid=user.id, sv=user.session_version, at=int(time.time()))
+    session.permanent = True
+
+
+def _expired() -> bool:
+    """Past the absolute lifetime (a cookie without a start time is from before it was kept: expired too)."""
+    started = session.get("at")
+    return not isinstance(started, int) or time.time() - started > _settings().session_max_age * 3600
+
+
 def current_user() -> User | None:
-    """The logged-in staff member; a cookie from before logout (older session_version) is refused."""
+    """The logged-in staff member; a cookie from before logout, disabling or a password reset (older
+    session_version), or older than the absolute lifetime, is refused."""
     if "user" in g:
         return g.user
     user = None
     user_id, version = session.get("uid"), session.get("sv")
     if user_id is not None:
         found = dao.get_user(db_session(), user_id)
-        if found is not None and found.active and found.session_version == version:
+        if found is not None and found.active and found.session_version == version and not _expired():
             user = found
         else:
             session.clear()

@@ -34,6 +34,13 @@ def count(raw: str) -> int:
     return int(raw)
 
 
+def positive(raw: str) -> int:
+    """A whole number, 1 or more."""
+    if not raw.isdecimal() or int(raw) < 1:
+        raise ValueError("应为正整数")
+    return int(raw)
+
+
 def flag(raw: str) -> bool:
     """On or off: 1/true or 0/false."""
     value = raw.lower()
@@ -148,6 +155,19 @@ SETTINGS: tuple[Setting, ...] = (
         "前面有几层反向代理（如 nginx 为 1）：据此从 X-Forwarded-For 取得群众的真实地址，限流才按人计",
         count,
     ),
+    Setting("PORTAL_SERVE_THREADS", "8", "portal serve（waitress）处理请求的线程数", positive),
+    Setting(
+        "PORTAL_SERVE_CONNECTIONS",
+        "1000",
+        "portal serve 同时保持的连接数上限：慢速或挂起的连接占满后新连接须排队，故远大于线程数",
+        positive,
+    ),
+    Setting(
+        "PORTAL_SERVE_TIMEOUT",
+        "30",
+        "portal serve 关闭空闲连接的秒数（请求在全部收到后才交给线程处理，慢速客户端不占线程）",
+        positive,
+    ),
     Setting("PORTAL_HTTPS", "0", "站点经 HTTPS 提供时设为 1：会话 Cookie 加 Secure，响应加 HSTS", flag),
     Setting(
         "PORTAL_RATELIMIT_PUBLIC",
@@ -158,8 +178,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PORTAL_RATELIMIT_LOGIN",
         "5 per minute; 30 per hour",
-        "工作人员登录的限流，按来访地址和用户名分别计",
+        "工作人员登录时输错密码的限流（只计输错的次数），按来访地址、按“账号 + 来源”分别计；"
+        "来源是登录过该账号的浏览器，或陌生浏览器的地址，所以别处的人输错密码不会把本人锁在门外",
         rate_limit,
+    ),
+    Setting(
+        "PORTAL_RATELIMIT_LOGIN_ACCOUNT",
+        "100 per hour",
+        "同一账号在所有陌生浏览器上输错密码的总限流（防止从大量地址分散猜测）；本人登录过的浏览器不受此限",
+        rate_limit,
+    ),
+    Setting("PORTAL_SESSION_IDLE", "30", "工作人员登录后无操作多少分钟自动退出", positive),
+    Setting(
+        "PORTAL_SESSION_MAX_AGE",
+        "12",
+        "工作人员一次登录最长有效多少小时，到时无论是否在操作都须重新登录",
+        positive,
     ),
     Setting(
         "PORTAL_RATELIMIT_API",
@@ -190,9 +224,15 @@ class Settings:
     site_dir: str
     api_keys: Mapping[str, str]
     proxies: int
+    serve_threads: int
+    serve_connections: int
+    serve_timeout: int
     https: bool
     ratelimit_public: str
     ratelimit_login: str
+    ratelimit_login_account: str
+    session_idle: int
+    session_max_age: int
     ratelimit_api: str
     ratelimit_exempt: tuple[Network, ...]
 
@@ -228,6 +268,21 @@ def from_env(overrides: Mapping[str, Any] | None = None) -> Settings:
             shown = "" if setting.secret else f"「{raw}」"
             raise SettingError(f"设置 {setting.env} 的值{shown}无效：{exc}") from None
     return Settings(**values)
+
+
+def waitress_options(conf: Settings) -> dict[str, Any]:
+    """How `portal serve` runs waitress: limits slow clients cannot exhaust, and PORTAL_PROXIES' trust.
+
+    The trust is applied once, by the app's ProxyFix; waitress must pass X-Forwarded-* through to it
+    (by default it drops them, and every citizen would share the proxy's address and rate limit)."""
+    return {
+        "threads": conf.serve_threads,
+        "connection_limit": conf.serve_connections,
+        "channel_timeout": conf.serve_timeout,
+        "max_request_body_size": 1024 * 1024,  # the app answers 413 above 64 KB; never buffer more than this
+        "clear_untrusted_proxy_headers": conf.proxies == 0,
+        "ident": "portal",
+    }
 
 
 def _write_private(path: Path, text: str) -> None:

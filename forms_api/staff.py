@@ -10,13 +10,25 @@ from wtforms import HiddenField, IntegerField, PasswordField, SelectField, Strin
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.vocab import STAFF_ROLES
-from forms_api import catalogue, dao, states, workflow
+from forms_api import catalogue, dao, identity, states, workflow
 from forms_api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from forms_api.forms import BaseForm, id_number, options, phone
 from forms_api.models import Case, User
 from forms_api.passwords import verify_password
 from forms_api.privacy import mask_id_number, mask_name, mask_phone
-from forms_api.security import UNMASKED_ROLES, current_user, limiter, login_limit, role_required
+from forms_api.security import (
+    UNMASKED_ROLES,
+    current_user,
+    failed_login,
+    known_browser,
+    limiter,
+    login_account_key,
+    login_account_limit,
+    login_limit,
+    login_source_key,
+    role_required,
+    start_session,
+)
 from forms_api.submissions import complaint_submission, target_choices
 from forms_api.views import content, db_session, engine_context, today, vault, write
 
@@ -96,10 +108,13 @@ def _person(case: Case, role: str) -> dict[str, str]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
-@limiter.limit(login_limit, methods=["POST"], key_func=lambda: "user:" + request.form.get("username", "")[:64])
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, key_func=login_source_key)
+@limiter.limit(login_account_limit, methods=["POST"], deduct_when=failed_login, key_func=login_account_key,
+               exempt_when=known_browser)  # fmt: skip
 def login() -> ResponseReturnValue:
-    """用户名 and 密码; the same message whether the name or the password was wrong."""
+    """用户名 and 密码; the same message whether the name or the password was wrong. Only wrong passwords
+    count toward the limits (security.py), and a browser the account has used keeps its own allowance."""
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("forms_api/staff/login.html", form=form), 400 if request.method == "POST" else 200
@@ -109,11 +124,11 @@ def login() -> ResponseReturnValue:
     if user is None or not matches:
         form.password.errors = ["用户名或密码不正确"]
         return render_template("forms_api/staff/login.html", form=form), 401
-    session.clear()
-    session.update(uid=user.id, sv=user.session_version)
-    session.permanent = True
+    start_session(user)
     target = request.args.get("next", "")
-    return redirect(target if target.startswith("/staff/") and "//" not in target else url_for("staff.queue"))
+    response = redirect(target if target.startswith("/staff/") and "//" not in target else url_for("staff.queue"))
+    identity.remember_device(response, user.username)
+    return response
 
 
 @bp.post("/logout")

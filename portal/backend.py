@@ -16,6 +16,7 @@ from core.vocab import STAFF_ROLES
 from portal.guard import guarded
 
 UNCHANGED = "后台数据未改动"
+SHOWN_ONCE = "密码只显示这一次，请立即转交本人并妥善保管。"
 
 
 def _content_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,14 +45,55 @@ def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: P
 
     app = admin.open_backend(content, config)
     admin.check_windows(app, windows)
-    password = None
-    if sys.stdin.isatty():
-        typed = click.prompt("密码（至少 10 位；直接回车则自动生成）", hide_input=True, default="", show_default=False,
-                             confirmation_prompt="再输入一次")  # fmt: skip
-        password = typed or None
-    password = admin.add_user(app, name, role, list(windows), password)
+    password = admin.add_user(app, name, role, list(windows), _typed_password())
     click.echo(f"已创建 {name}（{STAFF_ROLES[role]}）。密码：{password}")
-    click.echo("密码只显示这一次，请立即转交本人并妥善保管。")
+    click.echo(SHOWN_ONCE)
+
+
+def _typed_password() -> str | None:
+    """A password typed at a terminal (twice), or None to generate one; scripts always get a generated one."""
+    if not sys.stdin.isatty():
+        return None
+    typed = click.prompt("密码（至少 10 位；直接回车则自动生成）", hide_input=True, default="", show_default=False,
+                         confirmation_prompt="再输入一次")  # fmt: skip
+    return typed or None
+
+
+@user.command("disable")
+@click.argument("name")
+@_content_options
+@guarded(UNCHANGED)
+def disable(name: str, content: Path, config: Path) -> None:
+    """停用账号：立即结束该账号所有已登录的会话，之后不能再登录（可用 enable 恢复）。"""
+    from forms_api import admin
+
+    stored = admin.set_active(admin.open_backend(content, config), name, active=False)
+    click.echo(f"已停用 {stored}，其所有登录会话已失效。")
+
+
+@user.command("enable")
+@click.argument("name")
+@_content_options
+@guarded(UNCHANGED)
+def enable(name: str, content: Path, config: Path) -> None:
+    """恢复被停用的账号（原密码仍有效；如有泄露请再运行 reset-password）。"""
+    from forms_api import admin
+
+    stored = admin.set_active(admin.open_backend(content, config), name, active=True)
+    click.echo(f"已恢复 {stored}。")
+
+
+@user.command("reset-password")
+@click.argument("name")
+@_content_options
+@guarded(UNCHANGED)
+def reset_password(name: str, content: Path, config: Path) -> None:
+    """重设密码：交互时询问新密码（直接回车则自动生成），否则自动生成；该账号所有登录会话立即失效。"""
+    from forms_api import admin
+
+    password = admin.reset_password(admin.open_backend(content, config), name, _typed_password())
+    click.echo(f"已重设 {name.strip()} 的密码，其所有登录会话已失效。新密码：{password}")
+    click.echo(SHOWN_ONCE)
 
 
 @click.command()

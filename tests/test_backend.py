@@ -37,6 +37,22 @@ def test_user_add_refusals(runner: CliRunner, args: list[str], message: str) -> 
     assert result.exit_code != 0 and message in result.output
 
 
+def test_disable_enable_and_reset_password(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["user", "add", "Clerk", "--role", "intake"]).exit_code == 0
+    disabled = runner.invoke(main, ["user", "disable", "CLERK"])  # any spelling names the account
+    assert disabled.exit_code == 0 and "已停用 clerk，其所有登录会话已失效" in disabled.output
+    enabled = runner.invoke(main, ["user", "enable", "clerk"])
+    assert enabled.exit_code == 0 and "已恢复 clerk" in enabled.output
+    reset = runner.invoke(main, ["user", "reset-password", "clerk"])
+    assert reset.exit_code == 0 and "所有登录会话已失效。新密码：" in reset.output and "只显示这一次" in reset.output
+
+
+@pytest.mark.parametrize("command", ["disable", "enable", "reset-password"])
+def test_account_commands_name_an_unknown_user(runner: CliRunner, command: str) -> None:
+    result = runner.invoke(main, ["user", command, "nobody"])
+    assert result.exit_code == 1 and "错误：没有用户 nobody" in result.output
+
+
 def test_purge_on_an_empty_database_says_nothing_was_due(runner: CliRunner) -> None:
     result = runner.invoke(main, ["purge"])
     assert result.exit_code == 0 and "已删除 0 件已办结案件的个人信息（保存期限 1095 天）" in result.output

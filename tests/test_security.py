@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forms_api import create_app, workflow
-from tests.conftest import ROOT, login, session_payload, submit_form
-from tests.factories import complaint_data
+from tests.conftest import ROOT, form_fields, login, session_payload, submit_form
+from tests.factories import PASSWORD, complaint_data, make_user
 
 
 def _app(tmp_path: Path, limits: str, name: str = "a") -> Flask:
@@ -39,6 +39,67 @@ def test_login_is_throttled(client: FlaskClient, make_user: object) -> None:
     statuses = [login(client, "clerk", "wrong-password").status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
     assert login(client, "clerk").status_code == 429  # even the right password waits
+
+
+def _proxied(tmp_path: Path, **settings: str) -> Flask:
+    """An app behind one proxy (so each test request can come from its own address), with `settings`."""
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PORTAL_INSTANCE": str(tmp_path / "i"),
+                       "PORTAL_PROXIES": "1", "PORTAL_SITE_DIR": str(tmp_path / "none"), **settings})  # fmt: skip
+
+
+def _login_from(client: FlaskClient, address: str, name: str, password: str = PASSWORD) -> int:
+    """A login attempt from `address` (behind the proxy); the status code."""
+    headers = {"X-Forwarded-For": address}
+    html = client.get("/staff/login", headers=headers).get_data(as_text=True)
+    data = {**form_fields(html), "username": name, "password": password}
+    return client.post("/staff/login", data=data, headers=headers).status_code
+
+
+@pytest.fixture
+def clerk_app(tmp_path: Path) -> Flask:
+    """Tight limits, so a test reaches them quickly; one account, `clerk`."""
+    app = _proxied(tmp_path, PORTAL_RATELIMIT_LOGIN="3 per minute", PORTAL_RATELIMIT_LOGIN_ACCOUNT="6 per minute")
+    make_user(app.extensions["sessions"], "clerk", "intake")
+    return app
+
+
+# Spellings of one user name that login treats as the same account.
+SPELLINGS = ["clerk", " clerk", "CLERK", "Clerk ", "ｃｌｅｒｋ", "ＣＬＥＲＫ", "\u3000clerk", "cLeRk\t"]
+
+
+def test_spellings_of_one_name_share_one_allowance(clerk_app: Flask) -> None:
+    client = clerk_app.test_client()
+    # Each attempt from a new address, so only the account's own limit can stop them.
+    codes = [_login_from(client, f"198.51.100.{i}", SPELLINGS[i % len(SPELLINGS)], "wrong-pass") for i in range(8)]
+    assert codes[:6] == [401] * 6 and codes[6:] == [429, 429]
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_logs_in_to_the_same_account(clerk_app: Flask, spelling: str) -> None:
+    assert _login_from(clerk_app.test_client(), "198.51.100.1", spelling) == 302
+
+
+def test_successful_logins_do_not_count(clerk_app: Flask) -> None:
+    client = clerk_app.test_client()
+    assert [_login_from(client, "198.51.100.1", "clerk") for _ in range(8)] == [302] * 8
+
+
+def test_a_stranger_cannot_lock_the_owner_out(clerk_app: Flask) -> None:
+    owner, stranger = clerk_app.test_client(), clerk_app.test_client()
+    assert _login_from(owner, "198.51.100.1", "clerk") == 302  # this browser is now known to the account
+    # A stranger elsewhere, then one behind the hall's own address, try far past every limit.
+    tries = [_login_from(stranger, f"203.0.113.{i % 3}", "clerk", "guess") for i in range(12)]
+    tries += [_login_from(stranger, "198.51.100.1", "clerk", "guess") for _ in range(5)]
+    assert 429 in tries and tries.count(401) <= 6
+    assert _login_from(owner, "198.51.100.1", "clerk") == 302  # the owner's browser is let in at once
+    fresh = clerk_app.test_client()
+    assert _login_from(fresh, "192.0.2.7", "clerk") == 429  # an unknown browser waits out the account's cap
+
+
+def test_wrong_passwords_elsewhere_do_not_block_the_owner_from_a_new_browser(clerk_app: Flask) -> None:
+    stranger, owner = clerk_app.test_client(), clerk_app.test_client()
+    assert [_login_from(stranger, "203.0.113.9", "clerk", "guess") for _ in range(4)] == [401, 401, 401, 429]
+    assert _login_from(owner, "198.51.100.1", "clerk") == 302
 
 
 def test_limit_holds_across_workers_with_redis(tmp_path: Path, redis_url: str) -> None:

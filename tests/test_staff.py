@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from forms_api import admin
 from forms_api.models import Case
 from tests.conftest import form_fields, login, session_payload, submit_form
 from tests.factories import complaint_data
@@ -244,6 +245,43 @@ def test_idle_session_expires(client: FlaskClient, staff: None, monkeypatch: pyt
     monkeypatch.setattr(timed.TimestampSigner, "get_timestamp", lambda self: int(later))
     monkeypatch.setattr(timed.time, "time", lambda: later)
     assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize("app_overrides", [{"PORTAL_SESSION_IDLE": "1000", "PORTAL_SESSION_MAX_AGE": "1"}])
+def test_a_session_ends_after_its_absolute_lifetime(
+    client: FlaskClient, staff: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from forms_api import security
+
+    login(client, "boss")
+    start = time.time()
+    for minutes in (20, 40, 59):  # busy all along: the idle timeout never runs out
+        monkeypatch.setattr(security.time, "time", lambda m=minutes: start + m * 60)
+        assert client.get("/staff/").status_code == 200
+    monkeypatch.setattr(security.time, "time", lambda: start + 61 * 60)
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("change", "again"),
+    [
+        (lambda app: admin.set_active(app, "boss", active=False), 401),  # disabled: cannot log in either
+        (lambda app: admin.reset_password(app, "boss", "a-new-password-1"), 401),  # the old password is gone
+    ],
+    ids=["disable", "reset-password"],
+)
+def test_disabling_or_resetting_ends_every_session(
+    app: Flask, staff: None, change: Callable[[Flask], object], again: int
+) -> None:
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        login(browser, "boss")
+        assert browser.get("/staff/").status_code == 200
+    change(app)
+    assert all(browser.get("/staff/").status_code == 302 for browser in browsers)
+    assert login(app.test_client(), "boss").status_code == again
 
 
 MORE_GRID = [  # (user, path template, expected) for pages beyond the queue and the case

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -57,17 +57,32 @@ def serve_site(out: Path, host: str, port: int) -> None:
         server.server_close()
 
 
-def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> None:
-    """The site and the backend on one origin, with a production WSGI server (waitress)."""
+def make_app_server(content: Path, config: Path, out: Path, host: str, port: int) -> Any:
+    """A waitress server for the site and the backend, configured from the backend's settings (settings.py)."""
     import waitress
 
     from forms_api import create_app
+    from forms_api.settings import waitress_options
 
     if not (out / "index.html").exists():
         raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
     app = create_app({"PORTAL_CONTENT": str(content), "PORTAL_SITE_CONFIG": str(config), "PORTAL_SITE_DIR": str(out)})
+    try:
+        return waitress.create_server(app, host=host, port=port, **waitress_options(app.extensions["settings"]))
+    except OSError as exc:
+        raise PortalError(f"无法在 {host}:{port} 提供服务：{exc.strerror}") from exc
+
+
+def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> None:
+    """The site and the backend on one origin, with a production WSGI server (waitress), until Ctrl+C."""
+    server = make_app_server(content, config, out, host, port)
     click.echo(f"网站和在线服务已在 http://{host}:{port}/ 提供（工作人员后台 /staff/），按 Ctrl+C 停止。")
-    waitress.serve(app, host=host, port=port, threads=8, ident="portal")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("已停止。")
+    finally:
+        server.close()
 
 
 class _Changes(FileSystemEventHandler):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from cryptography.fernet import Fernet, InvalidToken
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# ASCII digits only: `\d` would also accept Arabic-Indic, Devanagari and other digits that look alike.
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
+ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 
@@ -46,20 +49,26 @@ class Vault:
 
 
 def normalise_phone(value: str) -> str:
-    """Digits and the landline dash only: '138 1234 5678' → '13812345678'."""
-    return re.sub(r"[\s()（）]", "", value).replace("—", "-")
+    """NFKC (full-width digits become ASCII), then digits and the landline dash: '１３８ 1234 5678' → '13812345678'."""
+    value = unicodedata.normalize("NFKC", value)
+    return re.sub(r"[\s()]", "", value).replace("—", "-").replace("–", "-")
+
+
+def normalise_id_number(value: str) -> str:
+    """NFKC (full-width digits and Ｘ become ASCII), spaces removed, the check letter upper case."""
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", value)).upper()
 
 
 def is_phone(value: str) -> bool:
-    """A mainland mobile (11 digits from 13–19) or a landline with area code."""
+    """A mainland mobile (11 digits from 13–19) or a landline with area code, in ASCII digits once normalised."""
     value = normalise_phone(value)
     return bool(MOBILE.match(value) or LANDLINE.match(value))
 
 
 def is_id_number(value: str) -> bool:
-    """An 18-digit resident ID number with a valid GB 11643 check character."""
-    value = value.strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    """An 18-digit resident ID number with a valid GB 11643 check character, in ASCII once normalised."""
+    value = normalise_id_number(value)
+    if not ID_NUMBER.match(value):
         return False
     total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
     return ID_CHECK[total % 11] == value[17]

@@ -11,7 +11,7 @@ from core.vocab import BAD_UP_TO, LEVELS
 from forms_api import catalogue, dao, workflow
 from forms_api.forms import options
 from forms_api.models import Evaluation
-from forms_api.privacy import normalise_phone
+from forms_api.privacy import normalise_id_number, normalise_phone
 from forms_api.views import content, engine_context, today, vault
 
 OTHER = "other"
@@ -33,7 +33,7 @@ def complaint_submission(form: Any, channel: str, token: str | None = None, rece
         target_ref=chosen.key if chosen else None, target_label=label,
         office=chosen.office if chosen else None, window=chosen.window if chosen else None,
         matter=form.matter.data, demand=form.demand.data or None, name=form.name.data,
-        phone=normalise_phone(form.phone.data), id_number=(form.id_number.data or "").upper() or None,
+        phone=normalise_phone(form.phone.data), id_number=normalise_id_number(form.id_number.data or "") or None,
         first_receiver=receiver, token=token,
     )  # fmt: skip
 

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from forms_api import create_app, workflow
+from forms_api.security import shared_limits_warning
 from tests.conftest import ROOT, form_fields, login, session_payload, submit_form
 from tests.factories import PASSWORD, complaint_data, make_user
 
@@ -142,3 +143,14 @@ def test_receipt_is_not_readable_in_the_cookie(client: FlaskClient) -> None:
     response = submit_form(client, "/forms/complaint/", complaint_data())
     text = session_payload(response)
     assert text and "TS20" not in text and "code" not in text
+
+
+@pytest.mark.parametrize(
+    ("storage", "workers", "warned"),
+    [("memory://", 4, True), ("memory://", 1, False), ("redis://127.0.0.1:6379/0", 4, False)],
+)
+def test_several_workers_on_memory_storage_are_warned_about(storage: str, workers: int, warned: bool) -> None:
+    message = shared_limits_warning(storage, workers)
+    assert (message is not None) is warned
+    if message:
+        assert f"{workers} 个工作进程" in message and "RATELIMIT_STORAGE_URI" in message and "redis://" in message

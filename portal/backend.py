@@ -42,11 +42,12 @@ def user() -> None:
 def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: Path) -> None:
     """新建账号：交互时询问密码（直接回车则自动生成），否则自动生成；密码只显示这一次。"""
     from forms_api import admin
+    from forms_api.identity import username
 
     app = admin.open_backend(content, config)
     admin.check_windows(app, windows)
     password = admin.add_user(app, name, role, list(windows), _typed_password())
-    click.echo(f"已创建 {name}（{STAFF_ROLES[role]}）。密码：{password}")
+    click.echo(f"已创建 {username(name)}（{STAFF_ROLES[role]}）。登录时用户名不区分大小写和全角半角。密码：{password}")
     click.echo(SHOWN_ONCE)
 
 
@@ -90,9 +91,10 @@ def enable(name: str, content: Path, config: Path) -> None:
 def reset_password(name: str, content: Path, config: Path) -> None:
     """重设密码：交互时询问新密码（直接回车则自动生成），否则自动生成；该账号所有登录会话立即失效。"""
     from forms_api import admin
+    from forms_api.identity import username
 
     password = admin.reset_password(admin.open_backend(content, config), name, _typed_password())
-    click.echo(f"已重设 {name.strip()} 的密码，其所有登录会话已失效。新密码：{password}")
+    click.echo(f"已重设 {username(name)} 的密码，其所有登录会话已失效。新密码：{password}")
     click.echo(SHOWN_ONCE)
 
 

@@ -60,9 +60,12 @@ def alembic_config(connection: Any = None) -> Config:
 
 
 def create_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration (first run creates it; later runs upgrade it)."""
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":  # several workers start at once: one migrates, others wait
+    """Bring the schema to the newest migration (first run creates it; later runs upgrade it).
+
+    Several workers start at once: one migrates, the others wait for it and find nothing left to do
+    (PostgreSQL: an advisory lock; SQLite: the write lock taken up front, within its busy timeout)."""
+    with engine.connect() as connection, connection.execution_options(sqlite_immediate=True).begin():
+        if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(472301)")
         command.upgrade(alembic_config(connection), "head")
 

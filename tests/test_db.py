@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -26,3 +28,21 @@ def test_sqlite_is_durable_and_waits_for_the_lock(tmp_path: object) -> None:
         assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     engine.dispose()
+
+
+def _migrate(url: str) -> None:
+    """One worker's start-up: bring the schema up to date (run in its own process)."""
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    engine.dispose()
+
+
+def test_workers_starting_together_on_a_new_sqlite_file_all_start(tmp_path: object) -> None:
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    context = multiprocessing.get_context("spawn")  # separate processes, as gunicorn's workers are
+    workers = [context.Process(target=_migrate, args=(url,)) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [worker.exitcode for worker in workers] == [0] * 6  # before: "database is locked" for the losers

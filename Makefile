@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run build check test lint goldens bench clean a11y
+.PHONY: run build check test lint goldens bench fuzz crash multiserver clean a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,6 +42,15 @@ goldens: $(STAMP)  ## rewrite tests/golden/ after an intended change to the page
 
 bench: $(STAMP)  ## measure build time and sizes; writes docs/performance.md
 	$(BIN)/python -m bench.build
+
+fuzz: $(STAMP)  ## Hypothesis fuzzing: 10,000 examples per form and API endpoint; prints examples and failures per form
+	PORTAL_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider
+
+crash: $(STAMP)  ## SIGKILL gunicorn workers under load (SQLite, PostgreSQL); every acknowledged receipt must be stored
+	$(BIN)/python -m bench.crash
+
+multiserver: $(STAMP)  ## nginx + two gunicorn hosts: shared limits, sessions, idempotency, slow clients, a host killed
+	$(BIN)/python -m bench.multiserver
 
 clean:
 	rm -rf site build .pytest_cache .ruff_cache

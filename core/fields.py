@@ -37,7 +37,8 @@ def _link(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme in ("http", "https") and parts.netloc:
         return value
-    if not parts.scheme and not parts.netloc and not value.startswith("//") and value:
+    # A site path starts with one "/": "x" or "#x" breaks the strict mkdocs build, and browsers read "/\x" as "//x".
+    if not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value
     raise ValueError(f"链接「{value}」无效：只能是 http:// 或 https:// 开头的网址，或以 / 开头的站内路径")
 

@@ -24,6 +24,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).parent / "theme"
 # Characters Python-Markdown (with tables) treats as syntax; HTML specials are left to autoescape.
 MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+URL_SAFE = ":/?#@!$&'*+,;=%-._~"  # characters a validated link keeps unquoted in a URL
+# Python-Markdown's placeholders are delimited by STX and ETX: in an editor's text they would pull in stashed HTML.
+PLACEHOLDER_MARKS = str.maketrans("", "", "\x02\x03")
 NAV: tuple[tuple[str, str], ...] = (
     ("首页", "index.md"),
     ("办事指南", "services/index.md"),
@@ -43,7 +46,7 @@ NAV: tuple[tuple[str, str], ...] = (
 
 def md_escape(value: str) -> str:
     """Backslash-escape Markdown syntax so editors' text is always shown as text."""
-    return MD_SPECIAL.sub(r"\\\1", value)
+    return MD_SPECIAL.sub(r"\\\1", value.translate(PLACEHOLDER_MARKS))
 
 
 def _finalize(value: Any) -> Any:
@@ -65,8 +68,9 @@ def _para(value: str) -> Markup:
 
 
 def _url(value: str) -> Markup:
-    """A validated link made safe for a Markdown link target."""
-    return Markup(quote(value, safe=":/?#@!$&'*+,;=%-._~"))
+    """A validated link made safe for a Markdown link target; "&" as "&amp;", since Python-Markdown passes
+    character references ("&#106;") through to the page, where the browser would decode them."""
+    return Markup(quote(value, safe=URL_SAFE).replace("&", "&amp;"))
 
 
 def _qr(value: str) -> Markup:
@@ -99,11 +103,12 @@ def _environment() -> Environment:
 
 
 def mkdocs_config(catalogue: Catalogue) -> str:
-    """mkdocs.yml, dumped from data so no editor text can break its YAML."""
+    """mkdocs.yml, dumped from data so no editor text can break its YAML. The theme prints values unescaped:
+    theme/hooks.py escapes the texts, and the address is quoted (the theme puts it in canonical links)."""
     config = catalogue.config
     data = {
         "site_name": config.site_name,
-        "site_url": config.site_url,
+        "site_url": quote(config.site_url, safe=URL_SAFE),
         "site_description": config.description or config.site_name,
         "copyright": config.copyright or catalogue.agency.name,
         "docs_dir": "docs",
@@ -117,6 +122,7 @@ def mkdocs_config(catalogue: Catalogue) -> str:
             "features": ["navigation.top"],
         },
         "plugins": [],  # no lunr search: Pagefind Extended indexes the built site instead
+        "hooks": ["hooks.py"],
         "markdown_extensions": [
             "tables",
             "attr_list",

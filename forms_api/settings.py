@@ -184,7 +184,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PORTAL_RATELIMIT_LOGIN_ACCOUNT",
-        "100 per hour",
+        "10 per minute; 30 per hour",
         "同一账号在所有陌生浏览器上输错密码的总限流（防止从大量地址分散猜测）；本人登录过的浏览器不受此限",
         rate_limit,
     ),

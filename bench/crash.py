@@ -25,20 +25,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.hosts import (
-    BenchError,
-    Check,
-    Gunicorn,
-    Keys,
-    Load,
-    Sender,
-    check_receipts,
-    host_env,
-    make_complaints,
-    table,
-    tail,
-)
-from bench.hosts import postgres_database as _postgres_database
+from bench.receipts import Check, check_receipts, table
+from bench.servers import BenchError, Gunicorn, Keys, host_env, tail
+from bench.servers import postgres_database as _postgres_database
+from bench.traffic import Load, Sender, make_complaints
 
 UNLIMITED = "1000000 per minute"  # the rate limits are not what is tested here
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -31,23 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.complaints import FORM
-from bench.hosts import (
-    CLIENT_HEADER,
-    Browser,
-    Gunicorn,
-    Keys,
-    Nginx,
-    Sender,
-    app_overrides,
-    check_receipts,
-    clear_limits,
-    get,
-    host_env,
-    make_complaints,
-    post_json,
-    postgres_database,
-    table,
-)
+from bench.receipts import check_receipts, table
+from bench.servers import Gunicorn, Keys, Nginx, app_overrides, clear_limits, host_env, postgres_database
+from bench.traffic import CLIENT_HEADER, Browser, Sender, get, make_complaints, post_json
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import crash
-from bench.hosts import Gunicorn, Keys, host_env
+from bench.servers import Gunicorn, Keys, host_env
 
 
 def test_killed_workers_lose_no_acknowledged_receipt(database_url: str, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench import multiserver
-from bench.hosts import NGINX_CONF, nginx_binary, nginx_site
+from bench.servers import NGINX_CONF, nginx_binary, nginx_site
 
 
 @pytest.fixture

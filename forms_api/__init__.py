@@ -31,11 +31,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["engine"] = engine
     app.extensions["sessions"] = db.make_sessions(engine)
 
-    from forms_api import catalogue, errors, security
+    from forms_api import catalogue, errors, inputs, security
 
     catalogue.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
     _register_blueprints(app, with_site=Path(conf.site_dir).is_dir())
     app.jinja_env.globals.update(
         local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, final_states=states.FINAL,

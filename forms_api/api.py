@@ -12,11 +12,11 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from forms_api import dao, states, workflow
+from forms_api import catalogue, dao, states, workflow
 from forms_api.complaints import ComplaintForm, complaint_choices
 from forms_api.errors import ReusedToken, Unprocessable
 from forms_api.evaluations import EvaluationForm
-from forms_api.openapi import SPEC
+from forms_api.openapi import spec
 from forms_api.security import api_limit, api_read_limit, csrf, limiter
 from forms_api.submissions import complaint_submission, save_evaluation, target_choices
 from forms_api.views import db_session, today, vault, write
@@ -64,11 +64,16 @@ def _body(schema: dict[str, type]) -> tuple[MultiDict[str, Any] | None, Response
     unknown = sorted(set(data) - set(schema))
     if unknown:
         return None, (jsonify(error=f"不支持的字段：{'、'.join(unknown)}"), 422)
-    wrong = [k for k, v in data.items() if v is not None and not _is(v, schema[k])]
+    # null is a wrong type too: a field that is not given is left out (as documented), never sent as null.
+    # JSON has one number type: 5.0 is the integer 5 (JSON Schema agrees), so it is read as 5, never as "5.0".
+    whole = {k for k, v in data.items() if schema[k] is int and isinstance(v, float) and v.is_integer()}
+    wrong = [k for k, v in data.items() if not _is(v, schema[k]) and k not in whole]
     if wrong:
         fields = {k: [f"应为{TYPE_NAMES[schema[k]]}"] for k in wrong}
         return None, (jsonify(error="字段类型有误", fields=fields), 422)
-    values = {k: ("y" if v is True else "" if v in (False, None) else str(v)) for k, v in data.items()}
+    values = {
+        k: ("y" if v is True else "" if v is False else str(int(v) if k in whole else v)) for k, v in data.items()
+    }
     return MultiDict(values), None
 
 
@@ -151,5 +156,5 @@ def case_status(receipt_no: str) -> ResponseReturnValue:
 
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    """The OpenAPI 3.1 description of this API."""
-    return jsonify(SPEC)
+    """The OpenAPI 3.1 description of this API, with this hall's targets as the values `target` accepts."""
+    return jsonify(spec(t.key for t in catalogue.all_targets()))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import time
+import traceback
+from pathlib import Path
 
-from flask import Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -114,6 +116,13 @@ def _duration(seconds: int) -> str:
     return f"{math.ceil(seconds / 60)} 分钟"
 
 
+def _where(exc: BaseException) -> str:
+    """The innermost frames of a traceback as file:line in function, without values: enough to find a rare
+    failure in the logs, nothing a citizen typed."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    return " ← ".join(f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in reversed(frames)) or "?"
+
+
 def init_app(app: Flask) -> None:
     """Register handlers for our own errors, HTTP errors, CSRF failures and anything unexpected."""
 
@@ -145,12 +154,19 @@ def init_app(app: Flask) -> None:
         action = "查询" if request.method == "GET" else "提交"  # only the API's status read is limited on GET
         return _page(429, f"{action}过于频繁，请在 {_duration(wait)}后再试。")  # integrations also get Retry-After
 
+    @app.errorhandler(405)
+    def _not_allowed(exc: HTTPException) -> ResponseReturnValue:
+        # RFC 9110: a 405 names the methods the address does support (werkzeug's own response would have).
+        response = make_response(_page(405))
+        response.headers.update((k, v) for k, v in exc.get_headers() if k == "Allow")
+        return response
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
         return _page(exc.code or 500)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
-        # Log the type and place only: form data (phone, ID numbers) must never reach the logs.
-        log.error("unhandled %s at %s %s", type(exc).__name__, request.method, request.path)
+        # Log the type and where it was raised, never the message: it may quote form data (phone, ID numbers).
+        log.error("unhandled %s at %s %s, raised %s", type(exc).__name__, request.method, request.path, _where(exc))
         return _page(500)

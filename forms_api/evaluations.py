@@ -22,6 +22,7 @@ from forms_api.submissions import save_evaluation, target_choices
 from forms_api.views import content, write
 
 bp = Blueprint("evaluations", __name__, url_prefix="/forms")
+BAD_LEVELS = frozenset(str(level) for level in LEVELS if level <= BAD_UP_TO)
 
 
 class EvaluationForm(Honeypot):
@@ -36,7 +37,8 @@ class EvaluationForm(Honeypot):
 
     def validate_reason(self, field: TextAreaField) -> None:
         """A bad rating must say why: it is put right, and the reason is what gets fixed."""
-        if self.level.data and self.level.data.isdigit() and int(self.level.data) <= BAD_UP_TO and not field.data:
+        # Compared with the choices, never int(): "²" is a digit to isdigit() and a ValueError to int().
+        if self.level.data in BAD_LEVELS and not field.data:
             raise ValidationError("选择“不满意”或“非常不满意”时，请写明原因")
 
 

@@ -16,7 +16,7 @@ from forms_api import catalogue, dao, states, workflow
 from forms_api.complaints import ComplaintForm, complaint_choices
 from forms_api.errors import ReusedToken, Unprocessable
 from forms_api.evaluations import EvaluationForm
-from forms_api.openapi import spec
+from forms_api.openapi import IDEMPOTENCY_KEY_MAX, spec
 from forms_api.security import api_limit, api_read_limit, csrf, limiter
 from forms_api.submissions import complaint_submission, save_evaluation, target_choices
 from forms_api.views import db_session, today, vault, write
@@ -27,7 +27,6 @@ COMPLAINT_FIELDS: dict[str, type] = {"target": str, "target_text": str, "matter"
                                      "phone": str, "id_number": str, "consent": bool}  # fmt: skip
 EVALUATION_FIELDS: dict[str, type] = {"target": str, "level": int, "reason": str}
 TYPE_NAMES = {str: "文字", int: "整数", bool: "true 或 false"}
-IDEMPOTENCY_KEY_MAX = 40  # as documented in openapi.py
 
 
 def _client() -> str | None:

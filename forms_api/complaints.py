@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms_api import catalogue, workflow
 from forms_api.errors import ReusedToken
-from forms_api.forms import Honeypot, form_token, id_number, phone
+from forms_api.forms import Honeypot, form_token, id_number, phone, refill
 from forms_api.security import exempt, limiter, public_limit
 from forms_api.submissions import OTHER, complaint_submission, suggestion_submission, target_choices
 from forms_api.views import today, vault, write
@@ -84,13 +84,6 @@ def complaint() -> ResponseReturnValue:
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
     session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
     return redirect(url_for("complaints.done"), code=303)
-
-
-def refill(form: Honeypot, exc: ReusedToken, template: str) -> ResponseReturnValue:
-    """A reused token with new content: the form again, as filled in, under a fresh token (409)."""
-    form.token.data = uuid.uuid4().hex
-    flash(str(exc), "error")
-    return render_template(template, form=form), 409
 
 
 @bp.get("/complaint/done")

@@ -204,6 +204,8 @@ def add_user(session: Session, name: str, role: str, windows: list[str], passwor
     name = identity.username(name)
     if not name:
         raise InvalidInput("用户名不能为空")
+    if len(name) > 64:  # NFKC can lengthen a name ("㍿" is four characters)
+        raise InvalidInput("用户名最长 64 个字符")
     if role not in STAFF_ROLES:
         raise InvalidInput(f"角色须为 {'、'.join(STAFF_ROLES)} 之一")
     if role == "window-lead" and not windows:

@@ -151,6 +151,8 @@ def init_app(app: Flask) -> None:
         wait = _retry_after()
         if wait is None:
             return _page(429)
+        if request.endpoint == "staff.login":
+            return _page(429, f"密码输错次数过多，请在 {_duration(wait)}后再试。")
         action = "查询" if request.method == "GET" else "提交"  # only the API's status read is limited on GET
         return _page(429, f"{action}过于频繁，请在 {_duration(wait)}后再试。")  # integrations also get Retry-After
 

@@ -14,9 +14,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from core.vocab import BAD_UP_TO, LEVELS
 from forms_api import catalogue
-from forms_api.complaints import refill
 from forms_api.errors import ReusedToken
-from forms_api.forms import Honeypot, form_token, options
+from forms_api.forms import Honeypot, form_token, options, refill
 from forms_api.security import exempt, limiter, public_limit, role_required
 from forms_api.submissions import save_evaluation, target_choices
 from forms_api.views import content, write

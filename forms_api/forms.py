@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from flask import flash, render_template, session
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, StringField
 from wtforms.fields.choices import SelectChoice
@@ -42,6 +45,15 @@ TOKEN = re.compile(r"^[0-9a-f]{32}$")
 def form_token(value: str | None) -> str | None:
     """The hidden per-form token (uuid4 hex) or None: a crafted value can never match an API retry key."""
     return value if value and TOKEN.match(value) else None
+
+
+def refill(form: Any, exc: Exception, template: str) -> ResponseReturnValue:
+    """A reused token with new content: the form again, as filled in, under a fresh token (409). A receipt an
+    earlier citizen left waiting in this browser's session goes too: it is never shown to the next one."""
+    session.pop("receipt", None)
+    form.token.data = uuid.uuid4().hex
+    flash(str(exc), "error")
+    return render_template(template, form=form), 409
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:

@@ -22,6 +22,7 @@ def purge(session: Session, retention_days: int, now: datetime | None = None) ->
     for case in dao.cases_past_retention(session, cutoff):
         case.name_enc = case.phone_enc = case.id_number_enc = case.query_code_enc = None
         case.matter, case.demand, case.submission_token = REDACTED, None, None
+        case.submission_digest = None  # a keyed hash of everything submitted: a guess could be confirmed
         case.resolution = REDACTED if case.resolution else None
         case.referral = REDACTED if case.referral else None
         if case.target_type == "other":
@@ -34,6 +35,7 @@ def purge(session: Session, retention_days: int, now: datetime | None = None) ->
             order.reply = REDACTED if order.reply else None
         for rating in dao.evaluations_of_case(session, case.id):
             rating.reason = REDACTED if rating.reason else None
+            rating.submission_token = rating.submission_digest = None
         case.anonymised = True
         note = f"超过保存期限 {retention_days} 天"
         event = CaseEvent(case_id=case.id, action="purge", from_state=case.state, to_state=case.state,

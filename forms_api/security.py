@@ -73,7 +73,7 @@ def login_source_key() -> str:
 
     A stranger elsewhere fills a bucket of their own; the owner's known browser keeps its allowance."""
     name = _login_name()
-    device = identity.known_device(name)
+    device = _device(name)
     return f"login:{name}:" + (f"device:{device}" if device else f"addr:{get_remote_address()}")
 
 
@@ -82,9 +82,18 @@ def login_account_key() -> str:
     return f"login-any:{_login_name()}"
 
 
+def _device(name: str) -> str | None:
+    """This browser's device id for the active account `name`, looked up once per request."""
+    if "login_device" not in g:
+        user = dao.active_user(db_session(), name)
+        g.login_device = identity.known_device(name, user.password_hash if user else None)
+    return cast("str | None", g.login_device)
+
+
 def known_browser() -> bool:
-    """The account-wide cap does not apply to a browser the account has logged in from."""
-    return identity.known_device(_login_name()) is not None
+    """The per-address limit and the account-wide cap do not apply to a browser the account has logged in from
+    (its own per-browser bucket still does)."""
+    return _device(_login_name()) is not None
 
 
 def api_limit() -> str:

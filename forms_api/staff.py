@@ -108,7 +108,7 @@ def _person(case: Case, role: str) -> dict[str, str]:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login)
+@limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, exempt_when=known_browser)
 @limiter.limit(login_limit, methods=["POST"], deduct_when=failed_login, key_func=login_source_key)
 @limiter.limit(login_account_limit, methods=["POST"], deduct_when=failed_login, key_func=login_account_key,
                exempt_when=known_browser)  # fmt: skip
@@ -127,7 +127,7 @@ def login() -> ResponseReturnValue:
     start_session(user)
     target = request.args.get("next", "")
     response = redirect(target if target.startswith("/staff/") and "//" not in target else url_for("staff.queue"))
-    identity.remember_device(response, user.username)
+    identity.remember_device(response, user.username, user.password_hash)
     return response
 
 

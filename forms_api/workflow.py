@@ -68,9 +68,12 @@ class Submission:
     token: str | None = None
 
     def content(self) -> str:
-        """Everything submitted but the token, canonically: what a genuine retry repeats exactly."""
+        """Everything submitted but the token, canonically: what a genuine retry repeats exactly. A chosen
+        target counts by its key, not its label, so renaming a window between a call and its retry changes nothing."""
         fields = asdict(self)
         del fields["token"]
+        if self.target_ref:
+            del fields["target_label"]
         return json.dumps(fields, ensure_ascii=False, sort_keys=True)
 
 

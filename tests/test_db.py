@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+from typing import Any
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from forms_api import db
+from forms_api.errors import StorageError
 from forms_api.models import Base
 
 
@@ -46,3 +50,31 @@ def test_workers_starting_together_on_a_new_sqlite_file_all_start(tmp_path: obje
     for worker in workers:
         worker.join(60)
     assert [worker.exitcode for worker in workers] == [0] * 6  # before: "database is locked" for the losers
+
+
+def _database_at_0003(tmp_path: object, names: list[str]) -> Any:
+    """A database as the code before canonical user names left it, with accounts of these names."""
+    engine = db.make_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as connection:
+        command.upgrade(db.alembic_config(connection), "0003")
+        for name in names:
+            connection.execute(
+                text("INSERT INTO users (username, password_hash, role, windows, active, session_version, created_at)"
+                     " VALUES (:n, 'x', 'intake', '[]', 1, 0, '2026-11-01')"), {"n": name},
+            )  # fmt: skip
+    return engine
+
+
+def test_accounts_made_before_canonical_names_are_rewritten(tmp_path: object) -> None:
+    engine = _database_at_0003(tmp_path, ["Zhang", "ｌｉ　", "wang"])
+    db.create_schema(engine)
+    with engine.connect() as connection:
+        assert sorted(connection.execute(text("SELECT username FROM users")).scalars()) == ["li", "wang", "zhang"]
+    engine.dispose()
+
+
+def test_two_accounts_that_would_become_one_stop_the_upgrade_naming_both(tmp_path: object) -> None:
+    engine = _database_at_0003(tmp_path, ["Zhang", "zhang"])
+    with pytest.raises(StorageError, match="账号「Zhang」和「zhang」登录时会被视为同一个用户名「zhang」"):
+        db.create_schema(engine)
+    engine.dispose()

@@ -30,6 +30,8 @@ def test_purge_anonymises_only_old_finished_cases(sessions: sessionmaker[Session
     with sessions() as session:
         purged = session.get_one(Case, old)
         assert purged.anonymised and purged.phone_enc is None and purged.name_enc is None
+        assert purged.submission_token is None and purged.submission_digest is None  # a guess cannot be confirmed
+        assert session.get_one(Case, recent).submission_digest is not None
         assert purged.matter == retention.REDACTED and purged.events[-1].action == "purge"
         assert all(e.note in (None, retention.REDACTED) or e.action in ("submit", "purge") for e in purged.events)
         assert session.get_one(Case, recent).phone_enc is not None

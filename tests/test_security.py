@@ -39,7 +39,9 @@ def test_login_is_throttled(client: FlaskClient, make_user: object) -> None:
     make_user("clerk", "intake")  # type: ignore[operator]
     statuses = [login(client, "clerk", "wrong-password").status_code for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
-    assert login(client, "clerk").status_code == 429  # even the right password waits
+    refused = login(client, "clerk")
+    assert refused.status_code == 429  # even the right password waits
+    assert "密码输错次数过多，请在" in refused.get_data(as_text=True)
 
 
 def _proxied(tmp_path: Path, **settings: str) -> Flask:
@@ -95,6 +97,26 @@ def test_a_stranger_cannot_lock_the_owner_out(clerk_app: Flask) -> None:
     assert _login_from(owner, "198.51.100.1", "clerk") == 302  # the owner's browser is let in at once
     fresh = clerk_app.test_client()
     assert _login_from(fresh, "192.0.2.7", "clerk") == 429  # an unknown browser waits out the account's cap
+
+
+def test_typos_at_the_hall_address_do_not_lock_out_the_other_staff(clerk_app: Flask) -> None:
+    make_user(clerk_app.extensions["sessions"], "boss", "supervisor")
+    owner, colleague = clerk_app.test_client(), clerk_app.test_client()
+    assert _login_from(owner, "198.51.100.1", "clerk") == 302  # behind the hall's one NAT address
+    tries = [_login_from(colleague, "198.51.100.1", "boss", "typo-pass") for _ in range(5)]
+    assert tries[-1] == 429  # the address has used up its allowance for unknown browsers
+    assert _login_from(owner, "198.51.100.1", "clerk") == 302  # a browser known to its account still gets in
+
+
+def test_a_password_reset_makes_known_browsers_unknown_again(clerk_app: Flask) -> None:
+    from forms_api import admin
+
+    browser = clerk_app.test_client()
+    assert _login_from(browser, "198.51.100.1", "clerk") == 302
+    admin.reset_password(clerk_app, "clerk", "a-new-password-1")
+    stranger = clerk_app.test_client()
+    [_login_from(stranger, f"203.0.113.{i}", "clerk", "guess") for i in range(6)]  # the account cap is reached
+    assert _login_from(browser, "198.51.100.1", "clerk", "a-new-password-1") == 429
 
 
 def test_wrong_passwords_elsewhere_do_not_block_the_owner_from_a_new_browser(clerk_app: Flask) -> None:

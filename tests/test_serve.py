@@ -12,8 +12,10 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from waitress import wasyncore
 
 from portal.serve import make_app_server
 from tests.conftest import ROOT
@@ -24,7 +26,8 @@ Serve = Callable[..., str]
 @pytest.fixture
 def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
     """Start `portal serve`'s server with the given settings (environment variables); returns its base URL."""
-    servers = []
+    running: list[tuple[Any, threading.Thread]] = []
+    stop = threading.Event()
 
     def start(**settings: str) -> str:
         site = tmp_path / "site"
@@ -35,13 +38,21 @@ def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
         server = make_app_server(ROOT / "content", ROOT / "site_config.yml", site, "127.0.0.1", 0)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+
+        def loop() -> None:  # server.run() never returns; this loop stops when the test is over
+            while not stop.is_set():
+                wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        running.append((server, thread))
         return f"http://127.0.0.1:{server.effective_port}"
 
     yield start
-    for server in servers:
-        server.close()
+    stop.set()
+    for server, thread in running:
+        thread.join(5)
+        server.close()  # only once its loop has stopped: closing under a running poll fails in that thread
 
 
 def _track(base: str, address: str) -> int:

@@ -20,7 +20,7 @@ from portal.cli import main
 from tests.conftest import ROOT, login, submit_form
 from tests.factories import complaint_data
 
-RETRY = re.compile(r"(提交|查询)过于频繁，请在 (\d+) 秒后再试。")
+RETRY = re.compile(r"(提交过于频繁|查询过于频繁|密码输错次数过多)，请在 (\d+) 秒后再试。")
 KEYS = "hotline:secret-hotline-key"
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from core.vocab import BAD_UP_TO, LEVELS
+from forms_api import privacy
 from forms_api.states import STATES
 
 # Text the forms store: no NUL (the input gate refuses it with 400) and, where a value is required, at least one
@@ -14,9 +16,16 @@ from forms_api.states import STATES
 _SPACE = r"\t\n\u000b\f\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 TEXT = r"^[^\u0000]*$"
 NON_BLANK = rf"^[^\u0000]*[^\u0000{_SPACE}][^\u0000]*$"
+
+
+def _bare(pattern: re.Pattern[str]) -> str:
+    """A validation regex of privacy.py without its anchors, to combine here."""
+    return pattern.pattern.removeprefix("^").removesuffix("$")
+
+
 # privacy.is_phone once normalised: a mobile number, or a landline with its area code; ASCII digits.
-PHONE = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$"
-ID_NUMBER = r"^([0-9]{17}[0-9X])?$"  # empty: not given
+PHONE = f"^({_bare(privacy.MOBILE)}|{_bare(privacy.LANDLINE)})$"
+ID_NUMBER = f"^({_bare(privacy.ID_NUMBER)})?$"  # empty: not given
 ID_FORMAT = "gb11643"  # 18 characters whose last is the GB 11643 check character (custom format, described below)
 RECEIPT_NO = r"^(TS|JY|ZG)[0-9]{14}$"
 QUERY_CODE = r"^[A-HJ-NP-Z2-9]{8}$"

@@ -66,10 +66,7 @@ def _typed_password() -> str | None:
 @guarded(UNCHANGED)
 def disable(name: str, content: Path, config: Path) -> None:
     """停用账号：立即结束该账号所有已登录的会话，之后不能再登录（可用 enable 恢复）。"""
-    from forms_api import admin
-
-    stored = admin.set_active(admin.open_backend(content, config), name, active=False)
-    click.echo(f"已停用 {stored}，其所有登录会话已失效。")
+    click.echo(f"已停用 {_set_active(name, content, config, active=False)}，其所有登录会话已失效。")
 
 
 @user.command("enable")
@@ -78,10 +75,14 @@ def disable(name: str, content: Path, config: Path) -> None:
 @guarded(UNCHANGED)
 def enable(name: str, content: Path, config: Path) -> None:
     """恢复被停用的账号（原密码仍有效；如有泄露请再运行 reset-password）。"""
+    click.echo(f"已恢复 {_set_active(name, content, config, active=True)}。")
+
+
+def _set_active(name: str, content: Path, config: Path, active: bool) -> str:
+    """Disable or enable an account; its name as stored."""
     from forms_api import admin
 
-    stored = admin.set_active(admin.open_backend(content, config), name, active=True)
-    click.echo(f"已恢复 {stored}。")
+    return admin.set_active(admin.open_backend(content, config), name, active)
 
 
 @user.command("reset-password")

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import click
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -34,27 +34,42 @@ class SiteHandler(SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(out: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for the site folder (looked up per request, so swaps are seen)."""
+def _built(out: Path) -> None:
+    """Serving needs a built site."""
     if not (out / "index.html").exists():
         raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
-    handler = functools.partial(SiteHandler, directory=str(out.resolve()))
+
+
+def _bind(host: str, port: int, make: Callable[[], Any]) -> Any:
+    """A server made by `make`; an address that cannot be bound is said in one line."""
     try:
-        return ThreadingHTTPServer((host, port), handler)
+        return make()
     except OSError as exc:
         raise PortalError(f"无法在 {host}:{port} 提供服务：{exc.strerror}") from exc
+
+
+def _until_interrupted(run: Callable[[], object], close: Callable[[], object]) -> None:
+    """Run a server until Ctrl+C, then close it."""
+    try:
+        run()
+    except KeyboardInterrupt:
+        click.echo("已停止。")
+    finally:
+        close()
+
+
+def make_server(out: Path, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server for the site folder (looked up per request, so swaps are seen)."""
+    _built(out)
+    handler = functools.partial(SiteHandler, directory=str(out.resolve()))
+    return cast(ThreadingHTTPServer, _bind(host, port, lambda: ThreadingHTTPServer((host, port), handler)))
 
 
 def serve_site(out: Path, host: str, port: int) -> None:
     """Serve until Ctrl+C."""
     server = make_server(out, host, port)
     click.echo(f"网站已在 http://{host}:{port}/ 提供，按 Ctrl+C 停止。")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("已停止。")
-    finally:
-        server.server_close()
+    _until_interrupted(server.serve_forever, server.server_close)
 
 
 def make_app_server(content: Path, config: Path, out: Path, host: str, port: int) -> Any:
@@ -64,25 +79,17 @@ def make_app_server(content: Path, config: Path, out: Path, host: str, port: int
     from forms_api import create_app
     from forms_api.settings import waitress_options
 
-    if not (out / "index.html").exists():
-        raise PortalError(f"网站目录 {out} 不存在或未生成，请先运行 portal build")
+    _built(out)
     app = create_app({"PORTAL_CONTENT": str(content), "PORTAL_SITE_CONFIG": str(config), "PORTAL_SITE_DIR": str(out)})
-    try:
-        return waitress.create_server(app, host=host, port=port, **waitress_options(app.extensions["settings"]))
-    except OSError as exc:
-        raise PortalError(f"无法在 {host}:{port} 提供服务：{exc.strerror}") from exc
+    options = waitress_options(app.extensions["settings"])
+    return _bind(host, port, lambda: waitress.create_server(app, host=host, port=port, **options))
 
 
 def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> None:
     """The site and the backend on one origin, with a production WSGI server (waitress), until Ctrl+C."""
     server = make_app_server(content, config, out, host, port)
     click.echo(f"网站和在线服务已在 http://{host}:{port}/ 提供（工作人员后台 /staff/），按 Ctrl+C 停止。")
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        click.echo("已停止。")
-    finally:
-        server.close()
+    _until_interrupted(server.run, server.close)
 
 
 class _Changes(FileSystemEventHandler):

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run build check test lint goldens bench fuzz crash multiserver clean a11y
+.PHONY: run build check test lint goldens bench bench-queue fuzz crash multiserver clean a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -42,6 +42,9 @@ goldens: $(STAMP)  ## rewrite tests/golden/ after an intended change to the page
 
 bench: $(STAMP)  ## measure build time and sizes; writes docs/performance.md
 	$(BIN)/python -m bench.build
+
+bench-queue: $(STAMP)  ## staff queue at 100,000 cases, SQLite and PostgreSQL; writes its section of docs/performance.md
+	$(BIN)/python -m bench.queue
 
 fuzz: $(STAMP)  ## Hypothesis fuzzing: 10,000 examples per form and API endpoint; prints examples and failures per form
 	PORTAL_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest tests/test_fuzz.py -q -p no:cacheprovider

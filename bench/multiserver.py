@@ -202,7 +202,7 @@ def staff_session(dep: Deployment, report: Report) -> None:
     phase = "(b) staff session"
     app = create_app(app_overrides(dep.env))
     try:
-        password = admin.add_user(app, STAFF, "supervisor", [], None)
+        password, _ = admin.add_user(app, STAFF, "supervisor", [], None, "督办员", "QX9001")
     finally:
         app.extensions["engine"].dispose()
     staff = Browser(dep.nginx.url, "10.2.0.1")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from core import model as m
+from core.procedure import Procedure
 from core.stats import Stats
 
 if TYPE_CHECKING:
@@ -21,12 +22,14 @@ class Catalogue:
     offices: tuple[m.Office, ...]
     staff: tuple[m.Staff, ...]
     posts: tuple[m.Post, ...]
+    head: str
     services: tuple[m.Service, ...]
     promises: tuple[m.Promise, ...]
     rules: tuple[m.Rule, ...]
     complaints: m.Complaints
     notices: tuple[m.Notice, ...]
     holidays: tuple[m.HolidayYear, ...]
+    procedure: Procedure
     stats: Stats | None = None
     sources: dict[str, Document] = field(default_factory=dict, compare=False)
 

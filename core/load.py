@@ -23,6 +23,7 @@ SINGLE_FILES = (
     "rules",
     "complaint_channels",
     "holidays",
+    "procedure",
 )
 FOLDERS = ("services", "notices")
 Loc = tuple[str | int, ...]

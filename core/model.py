@@ -96,6 +96,7 @@ class Posts(Model):
     """posts.yml: staff directory and posts."""
 
     staff: list[Staff] = Field(min_length=1, title="工作人员")
+    head: Code = Field(title="单位负责人（工号）")  # AB角: arranges a post's cases while its A and B are both away
     posts: list[Post] = Field(min_length=1, title="岗位")
 
 
@@ -261,9 +262,9 @@ class Rules(Model):
 
 
 class Channel(Model):
-    """A complaint channel: on site, phone, online form or letter."""
+    """A complaint channel: on site, suggestion box, phone, 12345 hotline, online form or letter."""
 
-    kind: Literal["现场", "电话", "网上", "信函"] = Field(title="渠道类型")
+    kind: Literal["现场", "意见箱", "电话", "12345转办", "网上", "信函"] = Field(title="渠道类型")
     name: Text = Field(title="渠道名称")
     detail: Text = Field(title="地址、电话或网址")
     hours: Text | None = Field(None, title="受理时间")
@@ -364,7 +365,7 @@ class FormLinks(Model):
     complaint: Link = Field("/forms/complaint/", title="我要投诉")
     evaluation: Link = Field("/forms/evaluation/", title="我要评价")
     suggestion: Link = Field("/forms/suggestion/", title="意见建议")
-    tracking: Link = Field("/forms/track/", title="办件查询")
+    tracking: Link = Field("/forms/track/", title="进度查询")
 
 
 class SiteConfig(Model):
@@ -378,7 +379,5 @@ class SiteConfig(Model):
     popular: list[Code] = Field(default_factory=list, title="常用事项")
     forms: FormLinks = Field(default_factory=FormLinks, title="在线表单地址")
     timezone: Annotated[Text, AfterValidator(zone)] = Field(DEFAULT_TIMEZONE, title="时区")
-    resupervision_limit: int = Field(2, ge=1, le=5, title="再次督办次数上限")
-    rectification_days: int = Field(5, ge=1, le=30, title="差评整改期限（工作日）")
     retention_days: int = Field(1095, ge=30, le=3650, title="办结案件个人信息保存天数")
     copyright: Text | None = Field(None, title="版权信息")

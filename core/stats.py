@@ -20,6 +20,7 @@ class OnTime(_Strict):
     due: int = Field(ge=0)
     on_time: int = Field(ge=0)
     rate: float | None = Field(None, ge=0, le=1)
+    overdue: int = Field(0, ge=0)  # cases of the month still open past the deadline of the step they are at
 
 
 class Evaluations(_Strict):

@@ -16,6 +16,7 @@ from core import model as m
 from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
 from core.load import Content, Document, Loc, load_content, load_file
+from core.procedure import Procedure, fill_all
 from core.stats import Stats
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,6 +28,7 @@ SINGLE_MODELS: dict[str, type[BaseModel]] = {
     "rules": m.Rules,
     "complaint_channels": m.Complaints,
     "holidays": m.Holidays,
+    "procedure": Procedure,
 }
 PERSONAL_KEYS = {
     "phone", "mobile", "tel", "telephone", "id", "id_number", "id_card", "idcard",
@@ -216,27 +218,20 @@ def _post_refs(posts: m.Posts, doc: Document, offices: dict[str, m.Office]) -> l
     problems = _duplicates(((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号")
     problems += _duplicates(((p.id, doc, ("posts", i, "id")) for i, p in enumerate(posts.posts)), "岗位标识")
     numbers = {s.number for s in posts.staff}
+    if posts.head not in numbers:
+        problems.append(Problem(doc.path, doc.line_of(("head",)), f"单位负责人工号「{posts.head}」不在 staff 名单中"))
     for i, post in enumerate(posts.posts):
         office = offices.get(post.office)
         if offices and office is None:
-            problems.append(
-                Problem(
-                    doc.path,
-                    doc.line_of(("posts", i, "office")),
-                    f"办公场所「{post.office}」在 offices.yml 中不存在",
-                )
-            )
+            message = f"办公场所「{post.office}」在 offices.yml 中不存在"
+            problems.append(Problem(doc.path, doc.line_of(("posts", i, "office")), message))
         elif office is not None:
             known = {w.number for w in office.windows}
-            for j, number in enumerate(post.windows):
-                if number not in known:
-                    problems.append(
-                        Problem(
-                            doc.path,
-                            doc.line_of(("posts", i, "windows", j)),
-                            f"「{office.name}」没有 {number} 号窗口",
-                        )
-                    )
+            problems += [
+                Problem(doc.path, doc.line_of(("posts", i, "windows", j)), f"「{office.name}」没有 {number} 号窗口")
+                for j, number in enumerate(post.windows)
+                if number not in known
+            ]
         for role in ("a", "b"):
             number = getattr(post, role)
             if number not in numbers:
@@ -272,8 +267,10 @@ def load_catalogue(content: Path, config: Path) -> Catalogue:
 def _singles(content: Content) -> tuple[dict[str, Any], list[Problem]]:
     """agency.yml, offices.yml, posts.yml …: each parsed, with offices and posts cross-checked."""
     parsed: dict[str, Any] = {}
-    problems: list[Problem] = []
+    problems: list[Problem] = _procedure(content, parsed)
     for name, doc in content.singles.items():
+        if name == "procedure":
+            continue
         value: BaseModel | None
         value, found = _parse_posts(doc) if name == "posts" else parse(doc, SINGLE_MODELS[name])
         parsed[name] = value
@@ -285,6 +282,15 @@ def _singles(content: Content) -> tuple[dict[str, Any], list[Problem]]:
     if parsed.get("posts"):
         problems += _post_refs(parsed["posts"], content.singles["posts"], _offices(parsed))
     return parsed, problems
+
+
+def _procedure(content: Content, parsed: dict[str, Any]) -> list[Problem]:
+    """procedure.yml first: its numbers replace the placeholders in the rules and the channels page."""
+    doc = content.singles.get("procedure")
+    if doc is None:
+        return []
+    parsed["procedure"], problems = parse(doc, Procedure)
+    return problems + (fill_all(content.singles, parsed["procedure"]) if parsed["procedure"] else [])
 
 
 def _offices(parsed: dict[str, Any]) -> dict[str, m.Office]:
@@ -368,12 +374,14 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         offices=tuple(parsed["offices"].offices),
         staff=tuple(parsed["posts"].staff),
         posts=tuple(parsed["posts"].posts),
+        head=parsed["posts"].head,
         services=tuple(s for s, _ in ordered),
         promises=tuple(parsed["promises"].promises),
         rules=tuple(parsed["rules"].rules),
         complaints=parsed["complaint_channels"],
         notices=tuple(sorted((n for n, _ in notices), key=lambda n: (n.published, n.id), reverse=True)),
         holidays=tuple(parsed["holidays"].years),
+        procedure=parsed["procedure"],
         stats=stats,
         sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}},
     )

@@ -20,6 +20,8 @@ CHANNELS: dict[str, str] = {
     "onsite": "现场",
     "phone": "电话",
     "letter": "信函",
+    "hotline": "12345转办",
+    "box": "意见箱",
     "evaluation": "差评",
     "api": "接口",
 }

@@ -31,9 +31,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["engine"] = engine
     app.extensions["sessions"] = db.make_sessions(engine)
 
-    from forms_api import catalogue, errors, inputs, security
+    from forms_api import catalogue, errors, inputs, people, security
 
     catalogue.init_app(app)
+    people.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     inputs.init_app(app)
@@ -75,10 +76,12 @@ def _register_blueprints(app: Flask, with_site: bool) -> None:
     from forms_api.api import bp as api_bp
     from forms_api.complaints import bp as complaints_bp
     from forms_api.evaluations import bp as evaluations_bp
+    from forms_api.intake import bp as intake_bp
+    from forms_api.site import look
     from forms_api.staff import bp as staff_bp
     from forms_api.tracking import bp as tracking_bp
 
-    for bp in (api_bp, complaints_bp, evaluations_bp, tracking_bp, staff_bp):
+    for bp in (api_bp, complaints_bp, evaluations_bp, tracking_bp, staff_bp, intake_bp, look):
         app.register_blueprint(bp)
     if with_site:
         from forms_api.site import bp as site_bp

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
 
+from core.catalogue import Catalogue
 from core.stats import Stats
-from forms_api import create_app, dao, retention
+from core.vocab import STAFF_ROLES
+from forms_api import create_app, dao, people, retention, workflow
 from forms_api import stats as figures
 from forms_api.db import transaction
 from forms_api.errors import InvalidInput
-from forms_api.views import today
+from forms_api.views import engine_context, today
 
 
 def open_backend(content: Path, config: Path, site: Path | None = None) -> Flask:
@@ -30,10 +34,34 @@ def check_windows(app: Flask, windows: tuple[str, ...]) -> None:
         raise InvalidInput(f"没有这些窗口：{'、'.join(unknown)}；可用：{'、'.join(sorted(known))}")
 
 
-def add_user(app: Flask, name: str, role: str, windows: list[str], password: str | None) -> str:
-    """Create an account; returns its password (generated when none is given)."""
+def add_user(
+    app: Flask, name: str, role: str, windows: list[str], password: str | None, real_name: str | None, badge: str | None
+) -> tuple[str, str]:
+    """Create an account with its real name and 工号 (a 工号 in the content's staff list brings its name there);
+    returns its password (generated when none is given) and how the account reads on pages."""
+    directory = {member.number: member.name for member in app.extensions["catalogue"].staff}
     with transaction(app.extensions["sessions"]) as session:
-        return dao.add_user(session, name, role, windows, password)
+        password = dao.add_user(session, name, role, windows, password, real_name=real_name, badge=badge,
+                                directory=directory)  # fmt: skip
+        return password, people.staff_label(session, name)
+
+
+def list_users(app: Flask) -> list[tuple[str, str, str, str, str, str]]:
+    """Every account as `portal user list` shows it: 用户名, 姓名, 工号, 角色, 负责窗口, 状态."""
+    catalogue = app.extensions["catalogue"]
+    with app.extensions["sessions"]() as session:
+        return [
+            (user.username, user.real_name or "—", user.badge or "—", STAFF_ROLES.get(user.role, user.role),
+             "、".join(_window(catalogue, w) for w in user.windows or []) or "—",
+             "启用" if user.active else "停用")
+            for user in dao.list_users(session)
+        ]  # fmt: skip
+
+
+def _window(catalogue: Catalogue, key: str) -> str:
+    """「青溪县人力资源和社会保障服务大厅 1 号就业登记窗口」 for "county-hall:1"."""
+    office, _, number = key.partition(":")
+    return people.window_label(catalogue, office, number or None)
 
 
 def set_active(app: Flask, name: str, active: bool) -> str:
@@ -53,6 +81,23 @@ def purge(app: Flask) -> tuple[int, int]:
     days = app.extensions["catalogue"].config.retention_days
     with transaction(app.extensions["sessions"]) as session:
         return retention.purge(session, days), days
+
+
+def sweep(app: Flask, day: date | None = None) -> list[str]:
+    """Close every replied case whose 复督 window is over: one transaction and one audit row per case, so a
+    failure midway keeps what was done, and a second run finds nothing left. Returns the receipt numbers."""
+    closed = []
+    with app.app_context(), app.extensions["sessions"]() as reader:
+        ids = dao.cases_past_appeal(reader, day or today())
+    for case_id in ids:
+        with app.app_context(), transaction(app.extensions["sessions"]) as session:
+            case = dao.get_case(session, case_id)
+            if case is None or case.state != "replied":
+                continue  # the complainant answered meanwhile
+            ctx = replace(engine_context(session), today=day or today())
+            workflow.apply(session, case, "expire", workflow.SYSTEM, ctx)
+            closed.append(case.receipt_no)
+    return closed
 
 
 def export_stats(app: Flask) -> Stats:

@@ -19,13 +19,13 @@ from forms_api.evaluations import EvaluationForm
 from forms_api.openapi import IDEMPOTENCY_KEY_MAX, spec
 from forms_api.security import api_limit, api_read_limit, csrf, limiter
 from forms_api.submissions import complaint_submission, save_evaluation, target_choices
-from forms_api.views import db_session, today, vault, write
+from forms_api.views import db_session, engine_context, vault, write
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 COMPLAINT_FIELDS: dict[str, type] = {"target": str, "target_text": str, "matter": str, "demand": str, "name": str,
                                      "phone": str, "id_number": str, "consent": bool}  # fmt: skip
-EVALUATION_FIELDS: dict[str, type] = {"target": str, "level": int, "reason": str}
+EVALUATION_FIELDS: dict[str, type] = {"target": str, "level": int, "reason": str, "business_no": str}
 TYPE_NAMES = {str: "文字", int: "整数", bool: "true 或 false"}
 
 
@@ -117,7 +117,8 @@ def complaint() -> ResponseReturnValue:
         return jsonify(error="内容有误", fields=form.errors), 422
     item = complaint_submission(form, "api", token=_token())
     with _idempotent(), write() as s:
-        receipt = workflow.submit(s, vault(), item, workflow.Actor(f"接口:{g.api_client}", "citizen"), today())
+        actor = workflow.Actor(f"接口:{g.api_client}", "citizen")
+        receipt = workflow.submit(s, vault(), item, actor, engine_context(s))
     body = {"receipt_no": receipt.case.receipt_no, "query_code": receipt.query_code, "status": receipt.case.state}
     return jsonify(body), 201 if receipt.created else 200
 
@@ -135,7 +136,8 @@ def evaluation() -> ResponseReturnValue:
         return jsonify(error="内容有误", fields=form.errors), 422
     token = _token()
     with _idempotent(), write() as s:
-        receipt = save_evaluation(s, form.target.data, int(form.level.data), form.reason.data, token)
+        receipt = save_evaluation(s, form.target.data, int(form.level.data), form.reason.data, token,
+                                  business_no=form.business_no.data)  # fmt: skip
     return jsonify(recorded=True, rectification=receipt), 201
 
 

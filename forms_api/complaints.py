@@ -15,8 +15,8 @@ from forms_api import catalogue, workflow
 from forms_api.errors import ReusedToken
 from forms_api.forms import Honeypot, form_token, id_number, phone, refill
 from forms_api.security import exempt, limiter, public_limit
-from forms_api.submissions import OTHER, complaint_submission, suggestion_submission, target_choices
-from forms_api.views import today, vault, write
+from forms_api.submissions import OTHER, complaint_submission, slip, suggestion_submission, target_choices
+from forms_api.views import engine_context, vault, write
 
 bp = Blueprint("complaints", __name__, url_prefix="/forms")
 
@@ -78,11 +78,11 @@ def complaint() -> ResponseReturnValue:
     item = complaint_submission(form, "online", token=form_token(form.token.data))
     try:
         with write() as s:
-            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, engine_context(s))
     except ReusedToken as exc:
         return refill(form, exc, "forms_api/complaint.html")
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
-    session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
+    session["receipt"] = vault().seal(json.dumps(slip(receipt)))
     return redirect(url_for("complaints.done"), code=303)
 
 
@@ -132,8 +132,8 @@ def suggestion() -> ResponseReturnValue:
     item = suggestion_submission(form, form_token(form.token.data))
     try:
         with write() as s:
-            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, today())
+            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, engine_context(s))
     except ReusedToken as exc:
         return refill(form, exc, "forms_api/suggestion.html")
-    session["receipt"] = vault().seal(json.dumps({"no": receipt.case.receipt_no, "code": receipt.query_code}))
+    session["receipt"] = vault().seal(json.dumps(slip(receipt)))
     return redirect(url_for("complaints.done"), code=303)

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.vocab import CASE_KINDS, STAFF_ROLES
+from core.fields import CODE_PATTERN
+from core.vocab import STAFF_ROLES
 from forms_api import identity, states
 from forms_api.errors import InvalidInput, ReusedToken
 from forms_api.models import Absence, Case, Evaluation, SupervisionOrder, User, utcnow
@@ -42,62 +43,17 @@ def find_case(session: Session, vault: Vault, receipt_no: str, query_code: str) 
     return case
 
 
-@dataclass(frozen=True)
-class QueueFilters:
-    """The staff queue's filters, as read from the query string (unknown values are ignored)."""
-
-    state: str | None = None
-    kind: str | None = None
-    window: str | None = None  # "office:window"
-    overdue: bool = False
-    include_final: bool = False
-
-    @classmethod
-    def from_args(cls, args: dict[str, str]) -> QueueFilters:
-        """Filters from request arguments; values outside the vocabularies are dropped."""
-        return cls(
-            state=args.get("state") if args.get("state") in states.STATES else None,
-            kind=args.get("kind") if args.get("kind") in CASE_KINDS else None,
-            window=args.get("window") or None,
-            overdue=bool(args.get("overdue")),
-            include_final=bool(args.get("all")),
-        )
-
-
 def _window(key: str) -> tuple[str, str] | None:
     """("office", "window") from "office:window"; None for anything else."""
     office, _, window = key.partition(":")
     return (office, window) if office and window else None
 
 
-def _at_windows(windows: Iterable[str]) -> object:
+def _at_windows(windows: Iterable[str]) -> ColumnElement[bool]:
     """SQL condition: the case sits at one of these "office:window" pairs (nothing if none)."""
     pairs = [pair for key in windows if (pair := _window(key))]
     conditions = [and_(Case.office == office, Case.window == window) for office, window in pairs]
     return or_(*conditions) if conditions else false()
-
-
-def _queue_query(filters: QueueFilters, user: User, today: date) -> Select[Any]:
-    """The queue as one SQL query: every filter, and a window lead's own windows, in the WHERE clause."""
-    query = select(Case).order_by(Case.deadline.is_(None), Case.deadline, Case.created_at, Case.id)
-    if filters.state:
-        query = query.where(Case.state == filters.state)
-    elif not filters.include_final:
-        query = query.where(Case.state.not_in(states.FINAL))
-    if filters.kind:
-        query = query.where(Case.kind == filters.kind)
-    if filters.overdue:
-        query = query.where(Case.deadline < today, Case.state.not_in(states.NOT_OVERDUE))
-    if filters.window:
-        query = query.where(_at_windows([filters.window]))  # type: ignore[arg-type]
-    if user.role == "window-lead":
-        query = query.where(_at_windows(user.windows or []))  # type: ignore[arg-type]
-    return query
-
-
-def list_cases(session: Session, filters: QueueFilters, user: User, today: date) -> list[Case]:
-    """The cases `user` may see that match `filters`, open ones first by deadline."""
-    return list(session.scalars(_queue_query(filters, user, today)))
 
 
 def can_see(user: User, office: str | None, window: str | None) -> bool:
@@ -105,6 +61,12 @@ def can_see(user: User, office: str | None, window: str | None) -> bool:
     if user.role != "window-lead":
         return True
     return office is not None and window is not None and (office, window) in {_window(w) for w in user.windows or []}
+
+
+def cases_past_appeal(session: Session, today: date) -> list[int]:
+    """Replied cases whose 复督 window ended before `today`: `portal cases sweep` closes them."""
+    query = select(Case.id).where(Case.state == "replied", Case.appeal_until < today).order_by(Case.id)
+    return list(session.scalars(query))
 
 
 def all_cases(session: Session) -> Iterable[Case]:
@@ -171,21 +133,30 @@ def evaluations_of_case(session: Session, case_id: int) -> list[Evaluation]:
 
 
 # ---------------------------------------------------------------- absences
-def absent_posts(session: Session) -> set[str]:
-    """Posts whose A is marked absent now."""
-    return set(session.scalars(select(Absence.post_id).where(Absence.ended_at.is_(None))))
+def absent_roles(session: Session) -> set[tuple[str, str]]:
+    """(post, "a" or "b") for every role marked away now."""
+    rows = session.execute(select(Absence.post_id, Absence.role).where(Absence.ended_at.is_(None)))
+    return {(post, role) for post, role in rows}
 
 
-def mark_absent(session: Session, post_id: str, by: str) -> None:
-    """The post's A is away from now on (nothing changes if already marked)."""
-    if post_id not in absent_posts(session):
-        session.add(Absence(post_id=post_id, marked_by=by))
+def mark_absent(session: Session, post_id: str, role: str, by: str) -> None:
+    """The post's A or B is away from now on (nothing changes if already marked)."""
+    if (post_id, role) not in absent_roles(session):
+        session.add(Absence(post_id=post_id, role=role, marked_by=by))
 
 
-def mark_back(session: Session, post_id: str) -> None:
-    """The post's A is back at work."""
-    for absence in session.scalars(select(Absence).where(Absence.post_id == post_id, Absence.ended_at.is_(None))):
+def mark_back(session: Session, post_id: str, role: str) -> None:
+    """The post's A or B is back at work."""
+    query = select(Absence).where(Absence.post_id == post_id, Absence.role == role, Absence.ended_at.is_(None))
+    for absence in session.scalars(query):
         absence.ended_at = utcnow()
+
+
+def window_lead(session: Session, window: str, exclude_badge: str | None = None) -> User | None:
+    """An active window lead account for this "office:window", other than the staff member `exclude_badge`."""
+    leads = session.scalars(select(User).where(User.role == "window-lead", User.active.is_(True)).order_by(User.id))
+    return next((u for u in leads if window in (u.windows or []) and (not exclude_badge or u.badge != exclude_badge)),
+                None)  # fmt: skip
 
 
 # ------------------------------------------------------------------- users
@@ -199,8 +170,26 @@ def active_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == identity.username(username), User.active.is_(True)))
 
 
-def add_user(session: Session, name: str, role: str, windows: list[str], password: str | None) -> str:
-    """Create an account and return its password (generated when none is given); the name is stored canonical."""
+def list_users(session: Session) -> list[User]:
+    """Every account, active or not, by user name (`portal user list`)."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def add_user(
+    session: Session,
+    name: str,
+    role: str,
+    windows: list[str],
+    password: str | None,
+    *,
+    real_name: str | None = None,
+    badge: str | None = None,
+    directory: dict[str, str] | None = None,
+) -> str:
+    """Create an account and return its password (generated when none is given); the name is stored canonical.
+
+    `directory` is the content's staff list (工号 → 姓名): given, the 工号 is required and a listed one brings its
+    name; without it (accounts made in code) the real name and 工号 are optional."""
     name = identity.username(name)
     if not name:
         raise InvalidInput("用户名不能为空")
@@ -212,9 +201,36 @@ def add_user(session: Session, name: str, role: str, windows: list[str], passwor
         raise InvalidInput("窗口负责人须用 --window 指定负责的窗口，如 county-hall:1")
     if session.scalar(select(User).where(User.username == name)) is not None:
         raise InvalidInput(f"用户 {name} 已存在")
+    real_name, badge = _identity(session, real_name, badge, directory)
     password = _new_password(password)
-    session.add(User(username=name, password_hash=hash_password(password), role=role, windows=windows))
+    session.add(User(username=name, password_hash=hash_password(password), role=role, windows=windows,
+                     real_name=real_name, badge=badge))  # fmt: skip
     return password
+
+
+def _identity(
+    session: Session, real_name: str | None, badge: str | None, directory: dict[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The real name and 工号 to store, checked against the content's staff list and the other accounts."""
+    real_name = unicodedata.normalize("NFKC", real_name or "").strip() or None
+    badge = unicodedata.normalize("NFKC", badge or "").strip().upper() or None
+    if directory is not None and badge is None:
+        raise InvalidInput("请用 --badge 填写工号（如 QX0117）")
+    if badge is not None:
+        if len(badge) > 20 or not re.fullmatch(CODE_PATTERN, badge):
+            raise InvalidInput(f"工号「{badge}」无效：只能由字母、数字、- 和 _ 组成，最长 20 个字符")
+        taken = session.scalar(select(User.username).where(User.badge == badge))
+        if taken is not None:
+            raise InvalidInput(f"工号 {badge} 已属于账号 {taken}")
+    listed = (directory or {}).get(badge or "")
+    if listed is not None and real_name is not None and real_name != listed:
+        raise InvalidInput(f"工号 {badge} 在岗位名单中的姓名是「{listed}」，与 --real-name 填写的「{real_name}」不一致")
+    real_name = real_name or listed
+    if real_name is not None and len(real_name) > 40:
+        raise InvalidInput("姓名最长 40 个字符")
+    if directory is not None and real_name is None:
+        raise InvalidInput(f"工号 {badge} 不在岗位名单（content/posts.yml）中，请用 --real-name 填写姓名")
+    return real_name, badge
 
 
 def _new_password(given: str | None) -> str:
@@ -224,9 +240,14 @@ def _new_password(given: str | None) -> str:
     return given or secrets.token_urlsafe(12)
 
 
+def find_user(session: Session, name: str) -> User | None:
+    """The account with this user name in any spelling, active or not, or None."""
+    return session.scalar(select(User).where(User.username == identity.username(name)))
+
+
 def _account(session: Session, name: str) -> User:
     """The account with this user name in any spelling, active or not."""
-    user = session.scalar(select(User).where(User.username == identity.username(name)))
+    user = find_user(session, name)
     if user is None:
         raise InvalidInput(f"没有用户 {name}")
     return user

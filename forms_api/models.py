@@ -29,11 +29,14 @@ class User(Base):
     """A staff account. There is no default account: `portal user add` creates them."""
 
     __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("badge", name="uq_users_badge"),)  # one account per 工号
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
+    real_name: Mapped[str | None] = mapped_column(String(40))  # shown on the case page and every print-out
+    badge: Mapped[str | None] = mapped_column(String(20))  # 工号, as on the staff member's badge
     windows: Mapped[list[str]] = mapped_column(JSON, default=list)  # "office:window" for window leads
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped at logout: old cookies die
@@ -45,9 +48,12 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # The queue filters a window lead's windows and orders open cases by deadline (migration 0002).
-        Index("ix_cases_office_window", "office", "window"),
+        # The queue filtered on one state, by deadline (migration 0002).
         Index("ix_cases_state_deadline", "state", "deadline"),
+        # The queue's order, for everyone and per window, with what the filters read: a page from the index alone
+        # (migration 0006).
+        Index("ix_cases_queue_order", "deadline", "created_at", "id", "state", "office", "window"),
+        Index("ix_cases_window_queue", "office", "window", "deadline", "created_at", "id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +78,11 @@ class Case(Base):
     phone_enc: Mapped[str | None] = mapped_column(Text)
     id_number_enc: Mapped[str | None] = mapped_column(Text)
     first_receiver: Mapped[str | None] = mapped_column(String(64))
+    # Who handles the case now ("陈晓燕（QX0101，就业登记岗A角）"): AB角, conflict of interest, 单位负责人.
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    # The last day the complainant may still ask for 复督 after a reply; `portal cases sweep` closes it after.
+    appeal_until: Mapped[date | None] = mapped_column(Date)
+    business_no: Mapped[str | None] = mapped_column(String(40))  # the hall's 办件编号 a 差评 names
     resolution: Mapped[str | None] = mapped_column(Text)  # 现场协调 result, refusal reason, or reply
     referral: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[date | None] = mapped_column(Date, index=True)
@@ -108,6 +119,9 @@ class SupervisionOrder(Base):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reply: Mapped[str | None] = mapped_column(Text)
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_reason: Mapped[str | None] = mapped_column(Text)  # 退单: the window says the order is not theirs
+    returned_by: Mapped[str | None] = mapped_column(String(64))
+    returned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     case: Mapped[Case] = relationship(back_populates="orders")
 
@@ -145,17 +159,19 @@ class Evaluation(Base):
     office: Mapped[str | None] = mapped_column(String(64))
     window: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
+    business_no: Mapped[str | None] = mapped_column(String(40))  # 一事一评: the 办件编号 on the hall's receipt
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Absence(Base):
-    """A post's A is away: its new cases go to the B until the absence ends."""
+    """A post's A (or B) is away: new cases go to the other; with both away, to the 单位负责人."""
 
     __tablename__ = "absences"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(1), default="a")  # "a" or "b"
     marked_by: Mapped[str] = mapped_column(String(64))
     since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

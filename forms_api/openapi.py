@@ -30,6 +30,8 @@ ID_FORMAT = "gb11643"  # 18 characters whose last is the GB 11643 check characte
 RECEIPT_NO = r"^(TS|JY|ZG)[0-9]{14}$"
 QUERY_CODE = r"^[A-HJ-NP-Z2-9]{8}$"
 IDEMPOTENCY_KEY_MAX = 40
+# EvaluationForm.business_no once stripped: empty (not given), or up to 40 ASCII letters, digits and hyphens.
+BUSINESS_NO = rf"^[{_SPACE}]*([A-Za-z0-9-]{{1,40}}[{_SPACE}]*)?$"
 OTHER = "other"
 
 _KEY: list[dict[str, list[str]]] = [{"apiKey": []}]
@@ -131,6 +133,11 @@ def _evaluation(targets: list[str]) -> dict[str, Any]:
             "target": _target(targets, "评价对象"),
             "level": {"type": "integer", "minimum": min(LEVELS), "maximum": max(LEVELS), "description": levels},
             "reason": _text(1000, f"原因或建议；评价为 {BAD_UP_TO} 及以下（不满意）时必填"),
+            "business_no": {
+                "type": "string",
+                "pattern": BUSINESS_NO,
+                "description": "办件编号（选填，一事一评）：办事回执上的编号，最多 40 个字母、数字或连字符",
+            },
         },
         "if": {"required": ["level"], "properties": {"level": {"maximum": BAD_UP_TO}}},
         "then": {"required": ["reason"], "properties": {"reason": {"pattern": NON_BLANK}}},
@@ -152,16 +159,17 @@ _RECORDED = {
     "properties": {
         "recorded": {"const": True},
         "rectification": {
-            "description": "不满意的评价自动立案整改：整改案件的受理编号、查询码和整改期限（工作日）；满意时为 null",
+            "description": "不满意的评价自动立案：受理编号、查询码、整改期限（天数）和回访整改承诺；满意时为 null",
             "oneOf": [
                 {"type": "null"},
                 {
                     "type": "object",
-                    "required": ["no", "code", "days"],
+                    "required": ["no", "code", "days", "promise"],
                     "properties": {
                         "no": {"type": "string", "pattern": RECEIPT_NO},
                         "code": {"type": "string"},
                         "days": {"type": "string", "pattern": "^[0-9]+$"},
+                        "promise": {"type": "string"},
                     },
                 },
             ],

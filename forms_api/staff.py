@@ -6,16 +6,17 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
-from core.vocab import STAFF_ROLES
+from core.vocab import CASE_KINDS, STAFF_ROLES
 from forms_api import catalogue, dao, identity, states, workflow
 from forms_api.errors import Conflict, Forbidden, InvalidInput, NotFound
-from forms_api.forms import BaseForm, id_number, options, phone
+from forms_api.forms import BaseForm, options
 from forms_api.models import Case, User
 from forms_api.passwords import verify_password
 from forms_api.privacy import mask_id_number, mask_name, mask_phone
+from forms_api.queue import QueueFilters, count_states, list_page
 from forms_api.security import (
     UNMASKED_ROLES,
     current_user,
@@ -29,8 +30,7 @@ from forms_api.security import (
     role_required,
     start_session,
 )
-from forms_api.submissions import complaint_submission, target_choices
-from forms_api.views import content, db_session, engine_context, today, vault, write
+from forms_api.views import calendar, content, db_session, engine_context, today, vault, write
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -41,35 +41,25 @@ class LoginForm(BaseForm):
 
 
 class ActionForm(BaseForm):
-    """Every input a transition may take; which ones each requires is in its table entry (states.py)."""
+    """Every input a transition may take; which ones each requires is in its table entry (states.py), and the
+    engine checks the choices (a select's own check would answer in English)."""
 
     version = HiddenField()
-    reason = TextAreaField("不予受理的理由", validators=[Optional(), Length(max=1000)])
-    referral = TextAreaField("告知去向（应向哪个部门反映）", validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField("理由", validators=[Optional(), Length(max=1000)])
+    referral = TextAreaField("告知去向或转交的职能部门", validators=[Optional(), Length(max=1000)])
     reply = TextAreaField("答复或处理情况", validators=[Optional(), Length(max=4000)])
+    verification = TextAreaField("回访核实情况", validators=[Optional(), Length(max=2000)])
     opinion = TextAreaField("督办意见", validators=[Optional(), Length(max=2000)])
-    days = IntegerField("答复期限（工作日）", validators=[Optional(), NumberRange(1, 60, "期限为 1 到 60 个工作日")])
-    window = SelectField("责任窗口", validators=[Optional()])
+    window = SelectField("责任窗口", validators=[Optional()], validate_choice=False)
     handling = TextAreaField("处理结果", validators=[Optional(), Length(max=4000)])
     rectification = TextAreaField("整改情况", validators=[Optional(), Length(max=4000)])
+    disposition = SelectField("处理方式", choices=options([("", "请选择"), *((d, d) for d in states.DISPOSITIONS)]),
+                              validate_choice=False)  # fmt: skip
+    method = SelectField("回访方式", choices=options([("", "请选择"), *((m, m) for m in states.FOLLOW_UP_METHODS)]),
+                         validate_choice=False)  # fmt: skip
+    result = SelectField("回访结果", choices=options([("", "请选择"), *((r, r) for r in states.FOLLOW_UP_RESULTS)]),
+                         validate_choice=False)  # fmt: skip
     note = StringField("备注", validators=[Optional(), Length(max=500)])
-
-
-class RegisterForm(BaseForm):
-    """On-site, phone or letter complaints, registered by the intake clerk (首问负责)."""
-
-    channel = SelectField("来源", choices=options([("onsite", "现场"), ("phone", "电话"), ("letter", "信函")]))
-    target = SelectField("投诉对象", validators=[DataRequired("请选择投诉对象")])
-    matter = TextAreaField("投诉事项", validators=[DataRequired("请填写投诉事项"), Length(max=2000)])
-    demand = TextAreaField("诉求", validators=[Optional(), Length(max=1000)])
-    name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=40)])
-    phone = StringField(
-        "联系电话",
-        validators=[DataRequired("请填写联系电话"), phone()],
-        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
-    )
-    id_number = StringField("身份证号（选填）", validators=[Optional(), id_number()])
-    first_receiver = StringField("首问负责人", validators=[DataRequired("请填写首问负责人"), Length(max=64)])
 
 
 def _windows() -> list[tuple[str, str]]:
@@ -142,15 +132,38 @@ def logout() -> ResponseReturnValue:
     return redirect(url_for("staff.login"))
 
 
+def _page_number(raw: str) -> int:
+    """?page=N: anything but digits is page 1; a number past the end gives the last page (list_page)."""
+    if not (raw.isascii() and raw.isdigit()):
+        return 1
+    return int(raw) if len(raw) <= 9 else 10**9
+
+
+def _window_name(places: dict[str, str], office: str | None, window: str | None) -> str:
+    """Where a queued case sits, by its Chinese name; a window since removed from the content by office and number."""
+    if not office:
+        return "未指定窗口"
+    if name := places.get(f"{office}:{window}"):
+        return name
+    offices = {o.id: o.name for o in content().offices}
+    return f"{offices.get(office, '其他场所')} {window} 号窗口"
+
+
 @bp.get("/")
 @role_required(*STAFF_ROLES)
 def queue() -> ResponseReturnValue:
-    """Open cases first by deadline, with filters applied in the database; overdue ones stand out."""
-    user = _user()
-    filters = dao.QueueFilters.from_args(request.args.to_dict())
-    cases = dao.list_cases(db_session(), filters, user, today())
-    windows = [(key, label) for key, label in _windows() if dao.can_see(user, *key.split(":", 1))]
-    return render_template("forms_api/staff/queue.html", cases=cases, today=today(), windows=windows, user=user)
+    """Cases by deadline, a page at a time, with counts per state; filters and a lead's windows applied in SQL."""
+    user, day = _user(), today()
+    soon = calendar().add(day, 1)  # due soon: within one working day
+    filters = QueueFilters.from_args(request.args.to_dict())
+    page = list_page(db_session(), filters, user, day, soon, _page_number(request.args.get("page", "")))
+    places = dict(_windows())
+    rows = [(c, _window_name(places, c.office, c.window), c.urgency(day, soon)) for c in page.rows]
+    windows = [(key, label) for key, label in places.items() if dao.can_see(user, *key.split(":", 1))]
+    return render_template(
+        "forms_api/staff/queue.html", page=page, rows=rows, counts=count_states(db_session(), user),
+        filters=filters, windows=windows, kinds=CASE_KINDS, user=user,
+    )  # fmt: skip
 
 
 @bp.get("/case/<int:case_id>")
@@ -160,20 +173,22 @@ def case_page(case_id: int, form: ActionForm | None = None) -> ResponseReturnVal
     user, case = _load(case_id)
     if form is None:
         form = ActionForm(version=str(case.version))
-        form.window.choices = options(_windows())
+        form.window.choices = options([("", "请选择"), *_windows()])
         form.window.data = f"{case.office}:{case.window}" if case.office else None
     orders = [o for o in case.orders if dao.can_see(user, o.office, o.window)]
     return render_template(
         "forms_api/staff/case.html", case=case, orders=orders, user=user, person=_person(case, user.role), form=form,
-        actions=states.available(case.state, user.role), today=today(),
+        actions=states.available(case.state, user.role), today=today(), due_soon=calendar().add(today(), 1),
+        step=states.OWED.get(case.state, ""), anonymous=not (case.name_enc or case.phone_enc),
     )  # fmt: skip
 
 
 def _inputs(transition: states.Transition, form: ActionForm) -> dict[str, Any] | None:
     """The transition's inputs from the form, or None after putting a message on each missing one."""
-    names = [i.name for i in transition.inputs] + list(transition.optional)
-    inputs = {name: form[name].data for name in names}
+    inputs = {name: form[name].data for name in transition.fields()}
     missing = transition.missing(inputs)
+    if inputs.get("window") and inputs["window"] not in dict(_windows()):
+        missing["window"] = "请选择责任窗口"
     for name, message in missing.items():
         form[name].errors = [message]
     return None if missing else inputs
@@ -183,9 +198,10 @@ def _inputs(transition: states.Transition, form: ActionForm) -> dict[str, Any] |
 @role_required(*STAFF_ROLES)
 def act(case_id: int, name: str) -> ResponseReturnValue:
     """One transition from the case page; a stale page or a disallowed move gets a clear refusal."""
-    user, _ = _load(case_id)
+    user, case = _load(case_id)
+    states.check(name, case.state, user.role)  # a move not theirs is refused before its inputs are asked for
     form = ActionForm()
-    form.window.choices = options(_windows())
+    form.window.choices = options([("", "请选择"), *_windows()])
     transition = states.TRANSITIONS.get(name)
     inputs = _inputs(transition, form) if transition and form.validate_on_submit() else None
     if transition is not None and inputs is None:
@@ -204,49 +220,37 @@ def act(case_id: int, name: str) -> ResponseReturnValue:
     return redirect(url_for("staff.case_page", case_id=case_id), code=303)
 
 
-@bp.route("/register", methods=["GET", "POST"])
-@role_required("intake")
-def register() -> ResponseReturnValue:
-    """Register a complaint received on site, by phone or by letter."""
-    form = RegisterForm()
-    form.target.choices = target_choices()
-    if not form.validate_on_submit():
-        return render_template("forms_api/staff/register.html", form=form), 400 if request.method == "POST" else 200
-    if catalogue.target(form.target.data) is None:
-        form.target.errors = ["请选择投诉对象"]
-        return render_template("forms_api/staff/register.html", form=form), 400
-    item = complaint_submission(form, form.channel.data, receiver=form.first_receiver.data)
-    user = _user()
-    with write() as s:
-        receipt = workflow.submit(s, vault(), item, workflow.Actor(user.username, user.role), today())
-    # Shown on this response only: a flash would carry the query code in the (signed, readable) cookie.
-    return render_template("forms_api/receipt.html", receipt={"no": receipt.case.receipt_no,
-                           "code": receipt.query_code}, staff_case=receipt.case.id)  # fmt: skip
-
-
 @bp.get("/posts")
 @role_required(*STAFF_ROLES)
 def posts() -> ResponseReturnValue:
-    """Posts with their A and B; a supervisor marks an absent A, and new 督办单 go to the B."""
-    hall, absent = content(), dao.absent_posts(db_session())
-    rows = [(p, hall.staff_member(p.a), hall.staff_member(p.b), p.id in absent) for p in hall.posts]
-    return render_template("forms_api/staff/posts.html", rows=rows, user=_user())
+    """Posts with their A and B; a supervisor marks either away, and new 督办单 go to whoever is there."""
+    hall, absent = content(), dao.absent_roles(db_session())
+    rows = []
+    for post in hall.posts:
+        office = hall.office(post.office)
+        names = "、".join(f"{w.number} 号{w.name}" for w in office.windows if w.number in post.windows)
+        a, b = hall.staff_member(post.a), hall.staff_member(post.b)
+        handler = a if (post.id, "a") not in absent else b if (post.id, "b") not in absent else None
+        rows.append({"post": post, "place": f"{office.name} {names}", "a": a, "b": b,
+                     "handler": f"{handler.name}（{handler.number}）" if handler else "单位负责人安排"})  # fmt: skip
+    head = hall.staff_member(hall.head)
+    return render_template("forms_api/staff/posts.html", rows=rows, absent=absent, head=head, user=_user())
 
 
-@bp.post("/posts/<post_id>/<change>")
+@bp.post("/posts/<post_id>/<role>/<change>")
 @role_required("supervisor")
-def mark(post_id: str, change: str) -> ResponseReturnValue:
-    """Mark the A of a post absent, or back at work."""
-    if post_id not in {p.id for p in content().posts} or change not in ("absent", "back"):
+def mark(post_id: str, role: str, change: str) -> ResponseReturnValue:
+    """Mark the A or the B of a post away, or back at work."""
+    if post_id not in {p.id for p in content().posts} or role not in ("a", "b") or change not in ("absent", "back"):
         raise NotFound()
     if not BaseForm().validate_on_submit():
         raise InvalidInput("页面已过期，请刷新后重试")
     by = _user().username
     with write() as s:
         if change == "absent":
-            dao.mark_absent(s, post_id, by)
+            dao.mark_absent(s, post_id, role, by)
         else:
-            dao.mark_back(s, post_id)
+            dao.mark_back(s, post_id, role)
     flash("已更新岗位在岗情况", "ok")
     return redirect(url_for("staff.posts"), code=303)
 

@@ -13,23 +13,44 @@ from core.vocab import CaseCategory
 from forms_api.errors import TransitionRefused
 
 STATES: dict[str, str] = {
-    "received": "已受理",
+    "received": "待受理",
     "refused": "不予受理",
     "withdrawn": "已撤销",
+    "coordinating": "现场协调中",
     "filed": "已立案",
     "opinion": "意见反映待答复",
+    "verifying": "差评待回访核实",
     "supervising": "督办中",
+    "extension_asked": "延期待审批",
+    "returned": "督办单被退回",
     "handled": "窗口已处理",
     "replied": "已答复",
-    "reopened": "再次督办",
+    "reopened": "复督中",
     "closed": "已办结",
 }
 FINAL = frozenset({"refused", "withdrawn", "closed"})
-# A case waiting for the complainant's verdict has met its deadline: it is not overdue.
-NOT_OVERDUE = FINAL | {"replied"}
-# Handling has started once a 督办单 is issued; before that the complainant may withdraw.
-WITHDRAWABLE = frozenset({"received", "filed", "opinion"})
+# What someone owes by the case's deadline in each open state (the queue and the case page say it).
+OWED: dict[str, str] = {
+    "received": "受理或告知去向",
+    "coordinating": "现场协调办结",
+    "filed": "签发督办单",
+    "opinion": "说明采纳情况",
+    "verifying": "回访核实差评",
+    "supervising": "责任窗口办理",
+    "extension_asked": "审批延期",
+    "returned": "重新签发督办单",
+    "handled": "答复投诉人",
+    "replied": "回访投诉人",
+    "reopened": "复督签发督办单",
+}
+# A replied case owes staff a 回访 by its deadline; the complainant's silence is not anyone's delay.
+NOT_OVERDUE = FINAL
+# 投诉人在处理结束前可以撤回投诉: any open state, except while asked for a verdict on the reply.
+WITHDRAWABLE = frozenset(STATES) - FINAL - {"replied"}
 INITIAL = "received"
+DISPOSITIONS = ("作为整改参考", "转有关职能部门", "呈上级")
+FOLLOW_UP_METHODS = ("电话", "短信", "信函", "电子邮件", "当面")
+FOLLOW_UP_RESULTS = ("满意", "基本满意", "不满意")
 
 
 @dataclass(frozen=True)
@@ -38,14 +59,17 @@ class Input:
 
     name: str
     message: str
+    choices: tuple[str, ...] = ()  # when given, the value must be one of these
 
 
 @dataclass(frozen=True)
-class Deadline:
-    """A deadline in working days from today: the number comes from an input or from a site setting."""
+class Needs:
+    """An input required only when another input has a value (a referral names the body it goes to)."""
 
-    source: Literal["input", "setting"]
+    when: str
+    equals: str
     name: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -53,16 +77,18 @@ class Effect:
     """What a transition does to the case besides its state."""
 
     category: CaseCategory | None = None  # the case is classified
-    deadline: Deadline | None = None  # a new reply deadline
+    deadline: str | None = None  # procedure.yml step whose limit, from today, is the case's new deadline
+    extend: bool = False  # 延期: the deadline moves by procedure.yml's extension limit
+    appeal: bool = False  # a reply: the complainant may ask for 复督 within procedure.yml's appeal limit
     locate: str | None = None  # input ("office:window") naming the window responsible from now on
-    assign: bool = False  # AB角: the window's post's A, or its B while the A is away, handles it
-    new_round: bool = False  # a new round of supervision, with its 督办单
-    order: Literal["issue", "handle", "reply"] | None = None  # what is written on the round's 督办单
+    assign: bool = False  # who handles: AB角, conflict of interest, window lead, 单位负责人 (views.assignee)
+    new_round: bool = False  # a new 督办单
+    order: Literal["issue", "handle", "reply", "return"] | None = None  # what is written on the current 督办单
     resolution: str | None = None  # input kept as the case's result (reply, refusal reason)
     referral: str | None = None  # input naming where the citizen is sent instead
-    limit: str | None = None  # site setting capping how often this transition may reopen the case
+    limit: str | None = None  # procedure.yml number capping how often the case may be reopened
     limit_target: str = "closed"  # where the case goes once that limit is reached
-    limit_note: str = ""  # what the audit row says then ("{limit}" is the setting's value)
+    limit_note: str = ""  # what the audit row says then ("{limit}" is the number)
 
 
 @dataclass(frozen=True)
@@ -76,14 +102,41 @@ class Transition:
     roles: frozenset[str]
     inputs: tuple[Input, ...] = ()  # required
     optional: tuple[str, ...] = ()  # accepted but not required
+    needs: tuple[Needs, ...] = ()  # required depending on another input
+    branch: tuple[str, Mapping[str, str]] | None = None  # (input, {value: target}): the value picks the target
+    anonymous: str | None = None  # target instead when the complainant left no name or phone: no reply is owed
+    guards: tuple[str, ...] = ()  # conditions on the case checked by workflow.GUARDS, each with its refusal
     effect: Effect = field(default_factory=Effect)
     audit: str = ""  # the audit row's note, formatted with the inputs ("{reply}")
     citizen: str = ""  # what the complainant's tracking page says about this step
     done: str = ""  # the message shown to whoever made the move
+    public: bool = False  # the audit note is the complainant's to read (a reply, an extension's reason)
+
+    def fields(self) -> tuple[str, ...]:
+        """Every input name this transition reads."""
+        return (*(i.name for i in self.inputs), *self.optional, *(n.name for n in self.needs))
 
     def missing(self, inputs: Mapping[str, Any]) -> dict[str, str]:
-        """Required inputs that are absent, with the message for each."""
-        return {i.name: i.message for i in self.inputs if inputs.get(i.name) in (None, "")}
+        """Required inputs that are absent or not among their choices, with the message for each."""
+        found = {i.name: i.message for i in self.inputs if _blank(inputs.get(i.name))}
+        found |= {i.name: i.message for i in self.inputs if i.choices and inputs.get(i.name) not in i.choices}
+        for need in self.needs:
+            if inputs.get(need.when) == need.equals and _blank(inputs.get(need.name)):
+                found[need.name] = need.message
+        return found
+
+    def targets(self) -> set[str]:
+        """Every state this transition can lead to."""
+        found = {self.target, *(self.branch[1].values() if self.branch else ())}
+        if self.effect.limit:
+            found.add(self.effect.limit_target)
+        if self.anonymous:
+            found.add(self.anonymous)
+        return found
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _t(
@@ -93,41 +146,75 @@ def _t(
 
 
 REPLY = Input("reply", "请填写答复内容")
+REOPEN = Effect(deadline="resupervision", limit="resupervision_rounds",
+                limit_note="复督以 {limit} 次为限，复督结论为最终处理意见，结案")  # fmt: skip
+INTAKE = {"intake", "supervisor"}
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in (
-        _t("refuse", "不予受理并告知去向", {"received"}, "refused", {"intake"},
+        _t("refuse", "不予受理并告知去向", {"received"}, "refused", INTAKE,
            inputs=(Input("reason", "请填写不予受理的理由"), Input("referral", "请告知投诉人应向哪里反映")),
-           effect=Effect(resolution="reason", referral="referral"), citizen="不予受理，已告知去向"),
-        _t("settle", "现场协调办结", {"received"}, "replied", {"intake"},
-           inputs=(Input("reply", "请记录现场协调处理的情况"),),
-           effect=Effect(category="现场协调类", resolution="reply"), audit="{reply}", citizen="现场协调处理，已答复"),
-        _t("file", "立案处理", {"received"}, "filed", {"intake"},
-           effect=Effect(category="立案处理类"), citizen="已立案，等待督办"),
-        _t("opinion", "作为意见反映", {"received"}, "opinion", {"intake"},
-           effect=Effect(category="意见反映类"), citizen="作为意见反映处理"),
-        _t("issue_order", "签发督办单", {"filed", "reopened"}, "supervising", {"supervisor"},
-           inputs=(Input("opinion", "请填写督办意见"), Input("days", "请填写答复期限"),
-                   Input("window", "请选择责任窗口")),
-           effect=Effect(deadline=Deadline("input", "days"), locate="window", assign=True, new_round=True,
-                         order="issue"),
+           effect=Effect(resolution="reason", referral="referral"), audit="{reason}；告知去向：{referral}",
+           citizen="不予受理，已告知去向", public=True),
+        _t("coordinate", "现场协调", {"received"}, "coordinating", INTAKE,
+           effect=Effect(category="现场协调类", deadline="onsite"), citizen="现场协调处理中"),
+        _t("settle", "现场协调办结", {"received", "coordinating"}, "replied", INTAKE,
+           inputs=(Input("reply", "请记录现场协调处理的情况"),), anonymous="closed",
+           effect=Effect(category="现场协调类", resolution="reply", deadline="followup", appeal=True),
+           audit="{reply}", citizen="现场协调处理，已答复", public=True),
+        _t("escalate", "当场不能解决，转立案处理", {"coordinating"}, "filed", INTAKE,
+           inputs=(Input("reason", "请填写当场不能解决的原因"),),
+           effect=Effect(category="立案处理类", deadline="reply"), audit="{reason}", citizen="转为立案处理"),
+        _t("file", "立案处理", {"received"}, "filed", INTAKE,
+           effect=Effect(category="立案处理类", deadline="reply"), citizen="已立案，等待督办"),
+        _t("opinion", "作为意见反映", {"received"}, "opinion", INTAKE,
+           effect=Effect(category="意见反映类", deadline="opinion"), citizen="作为意见反映处理"),
+        _t("open_rectification", "差评自动立案", {"received"}, "verifying", {"system"},
+           effect=Effect(category="立案处理类", deadline="verify"), audit="差评自动立案，待回访核实",
+           citizen="差评已立案，待回访核实"),
+        _t("verify", "回访核实差评", {"verifying"}, "filed", INTAKE,
+           inputs=(Input("verification", "请填写回访核实的情况"),), effect=Effect(deadline="rectify"),
+           audit="{verification}", citizen="已回访核实，督促整改"),
+        _t("issue_order", "签发督办单", {"filed", "reopened", "returned"}, "supervising", {"supervisor"},
+           inputs=(Input("opinion", "请填写督办意见"), Input("window", "请选择责任窗口")),
+           guards=("other_supervisor",),
+           effect=Effect(locate="window", assign=True, new_round=True, order="issue"),
            citizen="已签发督办单，责任窗口办理中"),
+        _t("ask_extension", "申请延期", {"supervising"}, "extension_asked", {"window-lead"},
+           inputs=(Input("reason", "请填写申请延期的理由"),), guards=("before_deadline", "extensions_left"),
+           audit="{reason}", citizen="责任窗口申请延期"),
+        _t("approve_extension", "批准延期", {"extension_asked"}, "supervising", {"supervisor"},
+           guards=("extensions_left",), effect=Effect(extend=True), citizen="已批准延期", public=True),
+        _t("refuse_extension", "不批准延期", {"extension_asked"}, "supervising", {"supervisor"},
+           inputs=(Input("reason", "请填写不批准的理由"),), audit="{reason}", citizen="延期申请未获批准，按原期限办理"),
+        _t("return_order", "退单", {"supervising"}, "returned", {"window-lead"},
+           inputs=(Input("reason", "请填写退单理由（为什么不属于本窗口）"),), effect=Effect(order="return"),
+           audit="{reason}", citizen="承办窗口退回督办单，重新指定承办窗口"),
         _t("record_handling", "登记处理结果", {"supervising"}, "handled", {"window-lead"},
            inputs=(Input("handling", "请填写处理结果"),), optional=("rectification",),
            effect=Effect(order="handle"), citizen="责任窗口已处理，等待答复"),
-        _t("reply", "答复投诉人", {"handled", "opinion"}, "replied", {"supervisor"}, inputs=(REPLY,),
-           effect=Effect(resolution="reply", order="reply"), audit="{reply}", citizen="已答复"),
-        _t("close", "结案", {"replied"}, "closed", {"supervisor"}, citizen="已办结"),
-        _t("open_rectification", "差评自动立案整改", {"received"}, "filed", {"system"},
-           effect=Effect(category="立案处理类", deadline=Deadline("setting", "rectification_days")),
-           audit="差评自动立案整改", citizen="差评已立案整改"),
+        _t("reply", "答复投诉人", {"handled"}, "replied", {"supervisor"}, inputs=(REPLY,), anonymous="closed",
+           effect=Effect(resolution="reply", order="reply", deadline="followup", appeal=True), audit="{reply}",
+           citizen="已答复", public=True),
+        _t("answer_opinion", "答复意见反映", {"opinion"}, "replied", {"supervisor"},
+           inputs=(REPLY, Input("disposition", "请选择处理方式", DISPOSITIONS)),
+           needs=(Needs("disposition", "转有关职能部门", "referral", "请写明转交的职能部门"),),
+           anonymous="closed", effect=Effect(resolution="reply", referral="referral", deadline="followup", appeal=True),
+           audit="{disposition}：{reply}", citizen="已说明采纳情况", public=True),
+        _t("follow_up", "登记回访", {"replied"}, "closed", INTAKE,
+           inputs=(Input("method", "请选择回访方式", FOLLOW_UP_METHODS),
+                   Input("result", "请选择回访结果", FOLLOW_UP_RESULTS)),
+           branch=("result", {"不满意": "reopened"}), effect=REOPEN, audit="{method}回访：{result}",
+           citizen="已回访"),
         _t("withdraw", "自愿撤销", WITHDRAWABLE, "withdrawn", {"citizen"},
            citizen="投诉人自愿撤销", done="已撤销投诉"),
         _t("satisfied", "满意", {"replied"}, "closed", {"citizen"},
            citizen="投诉人表示满意，已办结", done="感谢您的评价，本案已办结"),
-        _t("unsatisfied", "不满意，申请再次督办", {"replied"}, "reopened", {"citizen"},
-           effect=Effect(limit="resupervision_limit", limit_note="已达再次督办上限 {limit} 次，结案"),
-           citizen="投诉人不满意，申请再次督办", done="已收到您的意见"),
+        _t("unsatisfied", "不满意，申请复督", {"replied"}, "reopened", {"citizen"},
+           inputs=(Input("reason", "请写明不满意的理由"),), guards=("within_appeal",), effect=REOPEN,
+           audit="{reason}", citizen="投诉人不满意，申请复督", done="已收到您的复督申请", public=True),
+        _t("expire", "复督申请期满结案", {"replied"}, "closed", {"system"}, guards=("appeal_over",),
+           audit="收到答复后未在期限内申请复督，结案", citizen="未在期限内申请复督，已结案"),
     )
 }  # fmt: skip
 

@@ -29,7 +29,7 @@ def export(session: Session, catalogue: Catalogue, today: date) -> Stats:
     labels = {f"{o.id}:{w.number}": f"{o.name} {w.number} 号{w.name}" for o in catalogue.offices for w in o.windows}
     months: dict[str, dict[str, Any]] = defaultdict(lambda: {
         "cases": Counter(), "categories": Counter(), "outcomes": Counter(), "levels": Counter(),
-        "windows": defaultdict(Counter), "due": 0, "on_time": 0, "rect_opened": 0, "rect_closed": 0,
+        "windows": defaultdict(Counter), "due": 0, "on_time": 0, "overdue": 0, "rect_opened": 0, "rect_closed": 0,
     })  # fmt: skip
     for case in dao.all_cases(session):
         m = months[_month(case.created_at, zone)]
@@ -37,6 +37,7 @@ def export(session: Session, catalogue: Catalogue, today: date) -> Stats:
         if case.category:
             m["categories"][case.category] += 1
         m["outcomes"][case.state if case.state in states.FINAL else "open"] += 1
+        m["overdue"] += case.state not in states.NOT_OVERDUE and case.deadline is not None and case.deadline < today
         if case.kind == "rectification":
             m["rect_opened"] += 1
             m["rect_closed"] += case.state == "closed"
@@ -70,7 +71,12 @@ def _month_figures(name: str, m: dict[str, Any], labels: dict[str, str]) -> dict
         "cases": {k: m["cases"].get(k, 0) for k in CASE_KINDS},
         "categories": {k: m["categories"].get(k, 0) for k in CATEGORIES},
         "outcomes": {k: m["outcomes"].get(k, 0) for k in OUTCOMES},
-        "on_time": {"due": m["due"], "on_time": m["on_time"], "rate": _rate(m["on_time"], m["due"])},
+        "on_time": {
+            "due": m["due"],
+            "on_time": m["on_time"],
+            "rate": _rate(m["on_time"], m["due"]),
+            "overdue": m["overdue"],
+        },
         "evaluations": {"total": sum(levels.values()), "levels": levels},
         "windows": windows,
         "rectification": {

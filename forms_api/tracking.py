@@ -1,10 +1,10 @@
-"""办件查询: the receipt number and query code show one case's status, deadlines and reply; nothing else."""
+"""进度查询: the receipt number and query code show one case's status, deadlines and reply; nothing else."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from forms_api import dao, states, workflow
@@ -30,15 +30,21 @@ class ActForm(TrackForm):
     """A complainant's own action on their case."""
 
     action = HiddenField(validators=[AnyOf(CITIZEN_ACTIONS, message="没有这个操作")])
-    note = StringField("说明（选填）", validators=[Length(max=500, message="最多 500 个字")])
+    reason = TextAreaField("不满意的理由", validators=[Length(max=500, message="最多 500 个字")])
+    confirm = HiddenField()
 
 
-def _show(case: Case, form: TrackForm, message: str | None = None) -> ResponseReturnValue:
-    """The status page; the complainant sees their case and its replies, never staff or other cases."""
+def _show(case: Case, form: TrackForm, message: str | None = None, confirm: bool = False,
+          status: int = 200) -> ResponseReturnValue:  # fmt: skip
+    """The status page; the complainant sees what they wrote, each step, reply and extension, never staff names
+    or other cases."""
+    actions = {t.name: t for t in states.available(case.state, "citizen")}
+    act_form = form if isinstance(form, ActForm) else ActForm(formdata=None)
     return render_template(
-        "forms_api/status.html", case=case, form=form, actions=states.available(case.state, "citizen"),
-        message=message, events=list(case.events), replies=workflow.replies(case),
-    )  # fmt: skip
+        "forms_api/status.html", case=case, form=form, act_form=act_form, actions=actions, message=message,
+        events=workflow.public_events(case), replies=workflow.replies(case), confirm=confirm,
+        step=states.OWED.get(case.state, ""), failed=status != 200,
+    ), status  # fmt: skip
 
 
 def _not_found(form: TrackForm) -> ResponseReturnValue:
@@ -64,14 +70,20 @@ def act() -> ResponseReturnValue:
     form = ActForm()
     if not form.validate_on_submit():
         return render_template("forms_api/track.html", form=form), 400
+    if form.action.data == "withdraw" and form.confirm.data != "yes":  # ask once more before withdrawing
+        case = dao.find_case(db_session(), vault(), form.receipt_no.data, form.query_code.data)
+        return _show(case, form, confirm=True) if case else _not_found(form)
+    status = 200
     with write() as s:
         case = dao.find_case(s, vault(), form.receipt_no.data, form.query_code.data)
         if case is None:
             return _not_found(form)
         try:
-            workflow.apply(s, case, form.action.data, workflow.CITIZEN, engine_context(s), note=form.note.data or None)
+            inputs = {"reason": (form.reason.data or "").strip()}
+            workflow.apply(s, case, form.action.data, workflow.CITIZEN, engine_context(s), inputs)
             message = states.TRANSITIONS[form.action.data].done
         except TransitionRefused as exc:
-            message = str(exc)
+            message, status = str(exc), 400
+            form.reason.errors = [message] if form.action.data == "unsatisfied" else []
     case = dao.find_case(db_session(), vault(), form.receipt_no.data, form.query_code.data)
-    return _show(case, form, message) if case else _not_found(form)
+    return _show(case, form, message, status=status) if case else _not_found(form)

@@ -14,7 +14,7 @@ from core.catalogue import Catalogue
 from core.workdays import WorkCalendar
 from forms_api import dao
 from forms_api.db import transaction
-from forms_api.models import to_local
+from forms_api.models import Case, to_local
 from forms_api.privacy import Vault
 from forms_api.workflow import Context
 
@@ -58,20 +58,28 @@ def local_time(moment: datetime) -> str:
     return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
-def assignee(session: Session, office: str, window: str) -> str | None:
-    """AB角: the post at this window is handled by its A, or by its B while the A is marked absent."""
+def assignee(session: Session, case: Case) -> str | None:
+    """Who handles a case at its window: the post's A, or its B while the A is away; never the staff member
+    the case names (then the post's other role, then the window lead); the 单位负责人 when nobody else is there."""
     hall = content()
-    absent = dao.absent_posts(session)
-    for post in hall.posts:
-        if post.office == office and window in post.windows:
-            away = post.id in absent
-            staff = hall.staff_member(post.b if away else post.a)
-            return f"{staff.name}（{staff.number}，{post.name}{'B角' if away else 'A角'}）"
-    return None
+    post = next((p for p in hall.posts if p.office == case.office and case.window in p.windows), None)
+    if post is None:
+        return None
+    named = (case.target_ref or "").removeprefix("staff:") if (case.target_ref or "").startswith("staff:") else None
+    absent = dao.absent_roles(session)
+    for role in ("a", "b"):
+        number = getattr(post, role)
+        if number != named and (post.id, role) not in absent:
+            staff = hall.staff_member(number)
+            return f"{staff.name}（{staff.number}，{post.name}{role.upper()}角）"
+    if named:  # the other role is away too: the window lead, unless that is the person named
+        lead = dao.window_lead(session, f"{case.office}:{case.window}", exclude_badge=named)
+        if lead is not None:
+            return f"{lead.real_name or lead.username}（{lead.badge or lead.username}，窗口负责人）"
+    head = hall.staff_member(hall.head)
+    return f"{head.name}（{head.number}，单位负责人）"
 
 
 def engine_context(session: Session) -> Context:
-    """What the case engine needs from the app: the calendar, today, the site's numbers, AB角 routing."""
-    config = content().config
-    numbers = {"resupervision_limit": config.resupervision_limit, "rectification_days": config.rectification_days}
-    return Context(calendar(), today(), numbers, lambda office, window: assignee(session, office, window))
+    """What the case engine needs from the app: the calendar, today, the procedure's numbers, who handles."""
+    return Context(calendar(), today(), content().procedure, lambda case: assignee(session, case))

@@ -7,14 +7,15 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.procedure import Limit, Procedure
 from core.vocab import CHANNELS
 from core.workdays import WorkCalendar
 from forms_api import dao, states
@@ -40,12 +41,17 @@ SYSTEM = Actor("系统", "system")
 
 @dataclass(frozen=True)
 class Context:
-    """What the engine needs from outside the case: dates, the site's numbers, and AB角 routing."""
+    """What the engine needs from outside the case: dates, the procedure's numbers, and who handles a case."""
 
     calendar: WorkCalendar
     today: date
-    settings: Mapping[str, int] = field(default_factory=dict)  # resupervision_limit, rectification_days …
-    assign: Callable[[str, str], str | None] = lambda _office, _window: None
+    procedure: Procedure
+    assign: Callable[[Case], str | None] = lambda _case: None
+
+    def due(self, limit: Limit, start: date | None = None) -> date:
+        """The last day of `limit` counted from `start` (today): working days skip holidays, 0 is that day."""
+        start = start or self.today
+        return self.calendar.add(start, limit.days) if limit.unit == "工作日" else start + timedelta(limit.days)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Submission:
     name: str | None = None
     phone: str | None = None
     id_number: str | None = None
+    business_no: str | None = None
     office: str | None = None
     window: str | None = None
     first_receiver: str | None = None
@@ -106,15 +113,17 @@ def _again(session: Session, vault: Vault, token: str | None, digest: str) -> Re
     return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
 
 
-def submit(session: Session, vault: Vault, item: Submission, actor: Actor, today: date) -> Receipt:
-    """Register a case; the same form token with the same content returns the first case, with other content
-    it is refused (ReusedToken)."""
+def submit(session: Session, vault: Vault, item: Submission, actor: Actor, ctx: Context) -> Receipt:
+    """Register a case, due for intake within procedure.yml's limit; the same form token with the same content
+    returns the first case, with other content it is refused (ReusedToken)."""
+    today = ctx.today
     digest = vault.digest(item.content())
     if (first := _again(session, vault, item.token, digest)) is not None:
         return first
     code = _query_code()
     for _attempt in range(5):
         case = Case(
+            deadline=ctx.due(ctx.procedure.intake), business_no=item.business_no,
             receipt_no=_receipt_no(item.kind, today), query_hash=vault.digest(code),
             query_code_enc=vault.seal(code), submission_token=item.token, submission_digest=digest,
             kind=item.kind, channel=item.channel, state=states.INITIAL, target_type=item.target_type,
@@ -155,42 +164,85 @@ def _move(session: Session, case: Case, target: str, fields: dict[str, Any]) -> 
         setattr(case, key, value)
 
 
-def _changes(case: Case, effect: states.Effect, inputs: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
-    """The case's new field values under `effect`."""
+def _changes(case: Case, effect: states.Effect, inputs: Mapping[str, Any], ctx: Context, target: str) -> dict[str, Any]:
+    """The case's new field values under `effect`, going to `target`."""
     changes: dict[str, Any] = {}
     if effect.category:
         changes["category"] = effect.category
-    if effect.deadline:
-        source = inputs if effect.deadline.source == "input" else ctx.settings
-        changes["deadline"] = ctx.calendar.add(ctx.today, int(source[effect.deadline.name]))
+    if target in states.FINAL:
+        changes["deadline"] = None  # nobody owes anything on a finished case
+    elif effect.deadline:
+        changes["deadline"] = ctx.due(getattr(ctx.procedure, effect.deadline))
+    elif effect.extend and case.deadline:
+        changes["deadline"] = ctx.due(ctx.procedure.extension, case.deadline)
+    if effect.appeal:
+        changes["appeal_until"] = ctx.due(ctx.procedure.appeal)
     if effect.locate:
         changes["office"], _, changes["window"] = str(inputs[effect.locate]).partition(":")
     if effect.new_round:
         changes["round"] = case.round + 1
     if effect.resolution:
         changes["resolution"] = inputs[effect.resolution]
-    if effect.referral:
+    if effect.referral and inputs.get(effect.referral):
         changes["referral"] = inputs[effect.referral]
     return changes
 
 
-def _write_order(session: Session, case: Case, effect: states.Effect, actor: Actor, inputs: Mapping[str, Any],
-                 assignee: str | None) -> None:  # fmt: skip
-    """The round's 督办单: issued with the case's new deadline, then handled, then answered."""
-    if effect.order == "issue":
+def _write_order(session: Session, case: Case, order_step: str, actor: Actor, inputs: Mapping[str, Any],
+                 ctx: Context) -> None:  # fmt: skip
+    """The current 督办单: issued with the case's deadline, extended, handled or returned, then answered."""
+    if order_step == "issue":
+        deadline = case.deadline or ctx.due(ctx.procedure.reply)
         order = SupervisionOrder(
-            case_id=case.id, round=case.round, opinion=inputs["opinion"], deadline_days=int(inputs["days"]),
-            deadline=case.deadline, office=case.office, window=case.window, assignee=assignee,
-            issued_by=actor.name,
+            case_id=case.id, round=case.round, opinion=inputs["opinion"],
+            deadline_days=ctx.calendar.between(ctx.today, deadline), deadline=deadline, office=case.office,
+            window=case.window, assignee=case.assignee, issued_by=actor.name,
         )  # fmt: skip
-        session.add(order)
-        case.orders.append(order)
-    elif effect.order == "handle":
-        order = case.orders[-1]
+        case.orders.append(order)  # saved with the case (adding it first would list it twice)
+        return
+    if not case.orders:
+        return
+    order = case.orders[-1]
+    if order_step == "extend" and case.deadline:
+        order.deadline = case.deadline
+    elif order_step == "handle":
         order.handling, order.rectification = inputs["handling"], inputs.get("rectification") or None
         order.handled_by, order.handled_at = actor.name, utcnow()
-    elif effect.order == "reply" and case.orders:
-        case.orders[-1].reply, case.orders[-1].replied_at = inputs["reply"], utcnow()
+    elif order_step == "return":
+        order.returned_reason, order.returned_by, order.returned_at = inputs["reason"], actor.name, utcnow()
+    elif order_step == "reply":
+        order.reply, order.replied_at = inputs["reply"], utcnow()
+
+
+def _guard(name: str, case: Case, actor: Actor, ctx: Context) -> str | None:
+    """The refusal of one named guard of the table, or None when it holds."""
+    if name == "before_deadline" and case.deadline and ctx.today > case.deadline:
+        return f"答复期限（{case.deadline:%Y-%m-%d}）已过，不能再申请延期"
+    if name == "extensions_left" and times(case, "approve_extension") >= ctx.procedure.extensions:
+        return f"延期以 {ctx.procedure.extensions} 次为限，已经延期过"
+    if name == "other_supervisor" and case.state == "reopened" and case.orders:
+        issued = {o.issued_by for o in case.orders}
+        if actor.name in issued:
+            return "复督须由签发原督办单以外的督办员另行签发"
+    if name == "within_appeal" and case.appeal_until and ctx.today > case.appeal_until:
+        return f"复督申请期限已于 {case.appeal_until:%Y-%m-%d} 届满"
+    if name == "appeal_over" and not (case.appeal_until and ctx.today > case.appeal_until):
+        return "复督申请期限尚未届满"
+    return None
+
+
+def _target(transition: states.Transition, case: Case, inputs: Mapping[str, Any], ctx: Context) -> tuple[str, str]:
+    """Where the case goes, and why if not where the table's entry usually sends it."""
+    target = transition.target
+    if transition.branch:
+        name, routes = transition.branch
+        target = routes.get(str(inputs.get(name)), target)
+    if transition.anonymous and not (case.name_enc or case.phone_enc):
+        return transition.anonymous, "匿名，无需答复，结案"
+    limit = transition.effect.limit
+    if limit and target not in states.FINAL and reopenings(case) >= getattr(ctx.procedure, limit):
+        return transition.effect.limit_target, transition.effect.limit_note.format(limit=getattr(ctx.procedure, limit))
+    return target, ""
 
 
 def apply(
@@ -210,22 +262,40 @@ def apply(
     transition = states.check(name, case.state, actor.role)
     if missing := transition.missing(inputs):
         raise TransitionRefused("；".join(missing.values()))
-    effect, before, target = transition.effect, case.state, transition.target
-    audit = transition.audit.format(**inputs) if transition.audit else ""
-    text = f"{audit}（{note}）" if audit and note else audit or note or ""
-    if effect.limit and times(case, name) >= ctx.settings[effect.limit]:
-        target = effect.limit_target  # the limit is reached: the record says why
-        text = f"{text}（{effect.limit_note.format(limit=ctx.settings[effect.limit])}）"
-    changes = _changes(case, effect, inputs, ctx)
+    for guard in transition.guards:
+        if refusal := _guard(guard, case, actor, ctx):
+            raise TransitionRefused(refusal)
+    effect, before = transition.effect, case.state
+    target, why = _target(transition, case, inputs, ctx)
+    changes = _changes(case, effect, inputs, ctx, target)
     if target in states.FINAL:
         changes["closed_at"] = utcnow()
+    if effect.order == "return":
+        changes["assignee"] = None
     _move(session, case, target, changes)
-    if effect.order:
-        assignee = ctx.assign(case.office or "", case.window or "") if effect.assign else None
-        _write_order(session, case, effect, actor, inputs, assignee)
+    if effect.assign:
+        case.assignee = ctx.assign(case)
+    if step := effect.order or ("extend" if effect.extend else None):
+        _write_order(session, case, step, actor, inputs, ctx)
+    text = "；".join(part for part in (_audit(transition, inputs, case, before), note, why) if part)
     session.add(CaseEvent(case_id=case.id, action=name, from_state=before, to_state=target,
                           actor=actor.name, role=actor.role, note=text or None))  # fmt: skip
     return case
+
+
+def _audit(transition: states.Transition, inputs: Mapping[str, Any], case: Case, before: str) -> str:
+    """The audit row's own words: the table's text with the inputs, and a moved deadline."""
+    values = {name: inputs.get(name) or "" for name in transition.fields()}
+    text = transition.audit.format(**values) if transition.audit else ""
+    if transition.effect.extend and case.deadline:
+        asked = next((e.note for e in reversed(case.events) if e.action == "ask_extension"), "")
+        text = f"答复期限延至 {case.deadline:%Y-%m-%d}" + (f"，理由：{asked}" if asked else "")
+    return text
+
+
+def reopenings(case: Case) -> int:
+    """How many times the complainant's 不满意 (their own or at a 回访) has reopened the case for 复督."""
+    return sum(1 for event in case.events if event.to_state == "reopened")
 
 
 def times(case: Case, action: str) -> int:
@@ -237,3 +307,15 @@ def replies(case: Case) -> list[str]:
     """Every reply the complainant was given, oldest first (each kept in its audit row)."""
     answering = {t.name for t in states.TRANSITIONS.values() if t.effect.resolution == "reply"}
     return [e.note or "" for e in case.events if e.action in answering]
+
+
+def public_events(case: Case) -> list[tuple[CaseEvent, str, str]]:
+    """The complainant's view of the history: each step as they read it, with the note when it is theirs."""
+    shown = []
+    for event in case.events:
+        transition = states.TRANSITIONS.get(event.action)
+        if event.action == "submit":
+            shown.append((event, "已提交，等待受理", ""))
+        elif transition is not None:
+            shown.append((event, transition.citizen, (event.note or "") if transition.public else ""))
+    return shown

@@ -176,6 +176,11 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "promises": catalogue.promises,
         "rules": catalogue.rules,
         "complaints": catalogue.complaints,
+        "procedure_steps": [
+            (type(catalogue.procedure).model_fields[name].title, limit.text())
+            for name, limit in catalogue.procedure.limits().items()
+        ],
+        "procedure": catalogue.procedure,
         "notices_current": current + upcoming,
         "notices_archived": archived,
         "disclosure_items": [label for label, _ in DISCLOSURE_ITEMS + EXTRA_ITEMS],

@@ -6,7 +6,8 @@ SQLAlchemy or cryptography."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +38,49 @@ def user() -> None:
 @click.option("--role", required=True, type=click.Choice(list(STAFF_ROLES)),
               help="intake 受理员、supervisor 督办员、window-lead 窗口负责人、auditor 审计员")  # fmt: skip
 @click.option("--window", "windows", multiple=True, help="窗口负责人负责的窗口，如 county-hall:1，可写多次")
+@click.option("--badge", help="工号（必填），如 QX0117；岗位名单（posts.yml）中有的工号自动带出姓名")
+@click.option("--real-name", "real_name", help="真实姓名，打印的登记表、督办单上显示；工号在岗位名单中时可不填")
 @_content_options
 @guarded(UNCHANGED)
-def add(name: str, role: str, windows: tuple[str, ...], content: Path, config: Path) -> None:
+def add(name: str, role: str, windows: tuple[str, ...], badge: str | None, real_name: str | None, content: Path,
+        config: Path) -> None:  # fmt: skip
     """新建账号：交互时询问密码（直接回车则自动生成），否则自动生成；密码只显示这一次。"""
     from forms_api import admin
     from forms_api.identity import username
 
     app = admin.open_backend(content, config)
     admin.check_windows(app, windows)
-    password = admin.add_user(app, name, role, list(windows), _typed_password())
-    click.echo(f"已创建 {username(name)}（{STAFF_ROLES[role]}）。登录时用户名不区分大小写和全角半角。密码：{password}")
+    password, label = admin.add_user(app, name, role, list(windows), _typed_password(), real_name, badge)
+    click.echo(f"已创建 {username(name)}（{STAFF_ROLES[role]}）：{label}。登录时用户名不区分大小写和全角半角。"
+               f"密码：{password}")  # fmt: skip
     click.echo(SHOWN_ONCE)
+
+
+@user.command("list")
+@_content_options
+@guarded(UNCHANGED)
+def list_(content: Path, config: Path) -> None:
+    """列出全部账号：用户名、姓名、工号、角色、负责窗口和状态（不显示密码）。"""
+    from forms_api import admin
+
+    rows = admin.list_users(admin.open_backend(content, config))
+    if not rows:
+        click.echo("还没有账号。用 portal user add 新建。")
+        return
+    click.echo(_table(("用户名", "姓名", "工号", "角色", "负责窗口", "状态"), rows))
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(headers: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """A plain-text table lined up for Chinese text."""
+    widths = [max(_width(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+             for row in [headers, *rows]]  # fmt: skip
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
 def _typed_password() -> str | None:
@@ -108,6 +140,29 @@ def purge(content: Path, config: Path) -> None:
 
     count, days = admin.purge(admin.open_backend(content, config))
     click.echo(f"已删除 {count} 件已办结案件的个人信息（保存期限 {days} 天）。")
+
+
+@click.group()
+def cases() -> None:
+    """投诉案件的定时处理。"""
+
+
+@cases.command("sweep")
+@click.option("--today", "today", default=None, help="按哪一天计算（YYYY-MM-DD），默认今天；用于补跑")
+@_content_options
+@guarded(UNCHANGED)
+def sweep(today: str | None, content: Path, config: Path) -> None:
+    """将已答复、复督申请期满仍未申请的案件结案（每天运行一次；重复运行不会重复结案）。"""
+    from datetime import date
+
+    from forms_api import admin
+
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise click.BadParameter(f"日期「{today}」应写成 2026-01-31 的形式", param_hint="--today") from None
+    closed = admin.sweep(admin.open_backend(content, config), day)
+    click.echo(f"已结案 {len(closed)} 件：复督申请期满未申请。" + (f"受理编号：{'、'.join(closed)}" if closed else ""))
 
 
 @click.group()

@@ -128,3 +128,4 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
 main.add_command(backend.user)
 main.add_command(backend.stats)
 main.add_command(backend.purge)
+main.add_command(backend.cases)

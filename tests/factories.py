@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.procedure import Procedure
+from core.workdays import WorkCalendar
 from forms_api import dao, db, workflow
 from forms_api.models import Case, SupervisionOrder
 from forms_api.privacy import Vault
@@ -15,7 +19,11 @@ from forms_api.privacy import Vault
 PASSWORD = "correct-horse-1"
 REGISTERED = date(2026, 9, 30)  # the day before the National Day holiday: deadlines cross it
 # States a case can only be in once a 督办单 has been issued.
-WITH_ORDER = ("supervising", "handled", "replied", "reopened")
+WITH_ORDER = ("supervising", "extension_asked", "returned", "handled", "replied", "reopened")
+PROCEDURE = Procedure.model_validate(
+    yaml.safe_load((Path(__file__).parent.parent / "content/procedure.yml").read_text(encoding="utf-8"))
+)
+CONTEXT = workflow.Context(WorkCalendar(), REGISTERED, PROCEDURE)
 
 
 def complaint_data(**overrides: str) -> dict[str, str]:
@@ -67,11 +75,15 @@ def make_case(
     office, _, number = window.partition(":")
     with db.transaction(sessions) as session:
         receipt = workflow.submit(session, vault, submission(office=office, window=number, **overrides),
-                                  workflow.CITIZEN, REGISTERED)  # fmt: skip
+                                  workflow.CITIZEN, CONTEXT)  # fmt: skip
     if state != "received":
         with db.transaction(sessions) as session:
             case = session.get_one(Case, receipt.case.id)
             case.state = state
+            if state == "replied":  # answered today (by the tests' date and the clock's): 复督 may still be asked
+                case.appeal_until = CONTEXT.calendar.add(max(date.today(), REGISTERED), PROCEDURE.appeal.days)
+            if state == "expired":  # answered long ago: the 复督 window is over
+                case.state, case.appeal_until = "replied", REGISTERED - timedelta(days=1)
             if state in WITH_ORDER:
                 case.round = 1
                 session.add(SupervisionOrder(case_id=case.id, round=1, opinion="请核实", deadline_days=3,

@@ -196,8 +196,12 @@ def _walk_citizen(browser: Any, base: str, cases: dict[str, Any], audit: Audit) 
         page.goto(base + "forms/track/")
         assert _submit(page, {"receipt_no": cases[state].case.receipt_no, "query_code": cases[state].query_code}) == 200
         audit.check(page, f"case status ({state})")
-    assert _submit(page, {"note": "答复没有解决问题"}, "form:has(input[value=unsatisfied])") == 200
+    assert _submit(page, {"reason": ""}, "form:has(input[value=unsatisfied])") == 400
+    audit.check(page, "case status, 不满意 without a reason")
+    assert _submit(page, {"reason": "答复没有解决问题"}, "form:has(input[value=unsatisfied])") == 200
     audit.check(page, "case status, after 不满意")
+    assert _submit(page, None, "form:has(input[value=withdraw])") == 200
+    audit.check(page, "case status, asked to confirm the withdrawal")
 
 
 def _walk_staff(browser: Any, base: str, cases: dict[str, Any], audit: Audit) -> None:
@@ -217,7 +221,7 @@ def _walk_staff(browser: Any, base: str, cases: dict[str, Any], audit: Audit) ->
     assert _submit(clerk, {"matter": "电话反映"}) == 400
     audit.check(clerk, "register form, with errors")
     assert _submit(clerk, {"target": "window:county-hall:1", "matter": "电话反映排队久", "name": "李四",
-                           "phone": "13900001111", "first_receiver": "王五"}) == 200  # fmt: skip
+                           "phone": "13900001111", "first_receiver": "QX0117"}) == 200  # fmt: skip
     audit.check(clerk, "receipt (registered by staff)")
 
     boss = _login(browser, base, "boss")

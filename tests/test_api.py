@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from forms_api.api import COMPLAINT_FIELDS, EVALUATION_FIELDS
-from forms_api.models import Case
+from forms_api.models import Case, Evaluation
 from tests.conftest import submit_form
 from tests.factories import api_complaint, complaint_data
 
@@ -49,7 +49,7 @@ def test_submit_then_read_status(api: FlaskClient, app: Flask) -> None:
     assert again.status_code == 200 and again.get_json()["receipt_no"] == data["receipt_no"]
     assert _count(app) == 1
     status = api.get(f"/api/v1/cases/{data['receipt_no']}", headers={**KEY, "X-Query-Code": data["query_code"]})
-    assert status.get_json()["status_label"] == "已受理"
+    assert status.get_json()["status_label"] == "待受理" and status.get_json()["deadline"]
     wrong = api.get(f"/api/v1/cases/{data['receipt_no']}", headers={**KEY, "X-Query-Code": "NOPE1234"})
     assert wrong.status_code == 404
 
@@ -81,6 +81,17 @@ def test_bad_evaluation_opens_a_case(api: FlaskClient, app: Flask) -> None:
     assert response.status_code == 201 and response.get_json()["rectification"]["no"].startswith("ZG")
     missing = api.post("/api/v1/evaluations", json={"target": "window:county-hall:2", "level": 2}, headers=KEY)
     assert missing.status_code == 422 and "请写明原因" in missing.get_data(as_text=True)
+
+
+def test_an_evaluation_may_name_its_business_number(api: FlaskClient, app: Flask) -> None:
+    body = {"target": "window:county-hall:2", "level": 1, "reason": "推诿", "business_no": "QX-2026-000123"}
+    assert api.post("/api/v1/evaluations", json=body, headers=KEY).status_code == 201
+    with app.extensions["sessions"]() as session:
+        assert session.scalars(select(Evaluation.business_no)).one() == "QX-2026-000123"
+        assert session.scalars(select(Case.business_no)).one() == "QX-2026-000123"
+    wrong = api.post("/api/v1/evaluations", json={**body, "business_no": "办件 123"}, headers=KEY)
+    assert wrong.status_code == 422
+    assert wrong.get_json()["fields"]["business_no"] == ["办件编号只能包含字母、数字和连字符"]
 
 
 def test_openapi_describes_every_route(api: FlaskClient, app: Flask) -> None:

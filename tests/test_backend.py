@@ -17,11 +17,12 @@ def _private_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_user_add_generates_a_password_once(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["user", "add", "lead", "--role", "window-lead", "--window", "county-hall:1"])
+    result = runner.invoke(main, ["user", "add", "lead", "--role", "window-lead", "--window", "county-hall:1",
+                                  "--badge", "QX0117"])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "已创建 lead（窗口负责人）。" in result.output and "密码：" in result.output
+    assert "已创建 lead（窗口负责人）：俞倩（工号 QX0117）。" in result.output and "密码：" in result.output
     assert "只显示这一次" in result.output
-    again = runner.invoke(main, ["user", "add", "lead", "--role", "intake"])
+    again = runner.invoke(main, ["user", "add", "lead", "--role", "intake", "--badge", "QX0118"])
     assert again.exit_code == 1 and "用户 lead 已存在" in again.output
 
 
@@ -34,12 +35,12 @@ def test_user_add_generates_a_password_once(runner: CliRunner) -> None:
     ],
 )
 def test_user_add_refusals(runner: CliRunner, args: list[str], message: str) -> None:
-    result = runner.invoke(main, ["user", "add", "someone", *args])
+    result = runner.invoke(main, ["user", "add", "someone", "--badge", "QX0117", *args])
     assert result.exit_code != 0 and message in result.output
 
 
 def test_disable_enable_and_reset_password(runner: CliRunner) -> None:
-    assert runner.invoke(main, ["user", "add", "Clerk", "--role", "intake"]).exit_code == 0
+    assert runner.invoke(main, ["user", "add", "Clerk", "--role", "intake", "--badge", "QX0117"]).exit_code == 0
     disabled = runner.invoke(main, ["user", "disable", "CLERK"])  # any spelling names the account
     assert disabled.exit_code == 0 and "已停用 clerk，其所有登录会话已失效" in disabled.output
     enabled = runner.invoke(main, ["user", "enable", "clerk"])

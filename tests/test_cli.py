@@ -173,3 +173,54 @@ def test_content_errors_name_their_problems_without_the_cli(tmp_path: Path) -> N
 
     with pytest.raises(ContentError, match=r"内容有 2 处错误：\n.*内容目录不存在\n.*站点设置文件不存在"):
         load_catalogue(tmp_path / "nope", tmp_path / "x.yml")
+
+
+# ------------------------------------------------------------ staff accounts
+@pytest.fixture
+def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A private database for the `portal user` commands."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    monkeypatch.setenv("PORTAL_INSTANCE", str(tmp_path / "i"))
+
+
+def test_user_add_takes_the_name_from_the_staff_list(runner: CliRunner, accounts_db: None) -> None:
+    result = runner.invoke(main, ["user", "add", "yu", "--role", "window-lead", "--window", "county-hall:1",
+                                  "--badge", "QX0117"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "已创建 yu（窗口负责人）：俞倩（工号 QX0117）。" in result.output
+    named = runner.invoke(main, ["user", "add", "li", "--role", "supervisor", "--badge", "QX9001",
+                                 "--real-name", "李督办"])  # fmt: skip
+    assert named.exit_code == 0 and "已创建 li（督办员）：李督办（工号 QX9001）。" in named.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "错误：请用 --badge 填写工号（如 QX0117）"),
+        (["--badge", "QX0103", "--real-name", "王莉娟"],
+         "错误：工号 QX0103 在岗位名单中的姓名是「王丽娟」，与 --real-name 填写的「王莉娟」不一致"),
+        (["--badge", "QX9001"], "错误：工号 QX9001 不在岗位名单（content/posts.yml）中，请用 --real-name 填写姓名"),
+        (["--badge", "qx0117"], "错误：工号 QX0117 已属于账号 yu"),
+    ],
+)  # fmt: skip
+def test_user_add_refuses_a_missing_or_wrong_identity(runner: CliRunner, accounts_db: None, args: list[str],
+                                                      message: str) -> None:  # fmt: skip
+    assert runner.invoke(main, ["user", "add", "yu", "--role", "intake", "--badge", "QX0117"]).exit_code == 0
+    result = runner.invoke(main, ["user", "add", "someone", "--role", "intake", *args])
+    assert result.exit_code == 1 and result.output.strip() == message
+
+
+def test_user_list_shows_people_roles_and_windows_in_chinese(runner: CliRunner, accounts_db: None) -> None:
+    assert "还没有账号" in runner.invoke(main, ["user", "list"]).output
+    for args in (["yu", "--role", "window-lead", "--window", "county-hall:1", "--badge", "QX0117"],
+                 ["wang", "--role", "intake", "--badge", "QX0103"]):  # fmt: skip
+        assert runner.invoke(main, ["user", "add", *args]).exit_code == 0
+    assert runner.invoke(main, ["user", "disable", "wang"]).exit_code == 0
+    result = runner.invoke(main, ["user", "list"])
+    assert result.exit_code == 0
+    lines = [line.split() for line in result.output.splitlines()]
+    assert lines[0] == ["用户名", "姓名", "工号", "角色", "负责窗口", "状态"]
+    assert lines[2] == ["wang", "王丽娟", "QX0103", "受理员", "—", "停用"]
+    assert lines[3] == ["yu", "俞倩", "QX0117", "窗口负责人", "青溪县人力资源和社会保障服务大厅", "1", "号就业登记窗口",
+                        "启用"]  # fmt: skip
+    assert "password" not in result.output and "$argon2" not in result.output

@@ -9,14 +9,16 @@ import pytest
 from pydantic import BaseModel
 
 from core import model as m
+from core import procedure
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs/content.md"
 ARCH = ROOT / "docs/architecture.md"
 MODELS = [
     cls
-    for cls in vars(m).values()
-    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not m.Model and cls.__module__ == m.__name__
+    for module in (m, procedure)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not m.Model and cls.__module__ == module.__name__
 ]
 FIELDS = [(cls.__name__, name) for cls in MODELS for name in cls.model_fields]
 

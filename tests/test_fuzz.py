@@ -260,7 +260,7 @@ def test_public_forms(hall: Hall, form: str) -> None:
 
 @pytest.mark.parametrize("form", ["track", "track/act"])
 def test_tracking(hall: Hall, form: str) -> None:
-    """办件查询 and the citizen's own moves: real numbers or arbitrary ones; at most one audit row per move."""
+    """进度查询 and the citizen's own moves: real numbers or arbitrary ones; at most one audit row per move."""
     client = hall.app.test_client()
     url = f"/forms/{form}" if form == "track/act" else "/forms/track/"
     numbers = {"receipt_no": st.sampled_from([no for no, _ in hall.cases]),

@@ -124,7 +124,7 @@ PROBES: dict[str, Probe] = {
     "act-past-int4": Probe("staff.act", "POST", f"/staff/case/{PAST_INT4}/accept", 404, form={"version": "1"},
                            staff=True),
     "act-name-nul": Probe("staff.act", "POST", "/staff/case/1/acc%00ept", 400, form={"version": "1"}, staff=True),
-    "register-form-nul": Probe("staff.register", "POST", "/staff/register", 400,
+    "register-form-nul": Probe("intake.register", "POST", "/staff/register", 400,
                                form={**REGISTER, "matter": "电话" + NUL}, staff=True),
     "posts-query": Probe("staff.posts", "GET", "/staff/posts?x=%00", 400, staff=True),
     "mark-post-nul": Probe("staff.mark", "POST", "/staff/posts/jiuye-dengji%00/absent", 400, form={}, staff=True),
@@ -137,6 +137,7 @@ PROBES: dict[str, Probe] = {
     "site-nul": Probe("site.page", "GET", "/guide%00.html", 400),
     "site-query": Probe("site.page", "GET", "/?q=%E4%BA%BA%00", 400),
     "static-nul": Probe("static", "GET", "/static/forms.css%00", 400),
+    "elder-next-nul": Probe("look.elder_set", "GET", "/forms/elder?on=1&next=/forms/track/%00", 400),
 }  # fmt: skip
 
 

@@ -6,17 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.workdays import WorkCalendar
 from forms_api import db, retention, workflow
 from forms_api.models import Case
 from forms_api.privacy import Vault
-from tests.factories import REGISTERED, make_case
+from tests.factories import CONTEXT, make_case
 
 
 def _withdraw(sessions: sessionmaker[Session], case_id: int) -> None:
     with db.transaction(sessions) as session:
         case = session.get_one(Case, case_id)
-        workflow.apply(session, case, "withdraw", workflow.CITIZEN, workflow.Context(WorkCalendar(), REGISTERED))
+        workflow.apply(session, case, "withdraw", workflow.CITIZEN, CONTEXT)
 
 
 def test_purge_anonymises_only_old_finished_cases(sessions: sessionmaker[Session], vault: Vault) -> None:

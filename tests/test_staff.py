@@ -100,7 +100,7 @@ def test_role_endpoint_ownership_grid(
 
 
 @pytest.mark.parametrize(
-    ("user", "action"), [("audit", "file"), ("lead1", "file"), ("boss", "file"), ("clerk", "reply")]
+    ("user", "action"), [("audit", "file"), ("lead1", "file"), ("lead1", "refuse"), ("clerk", "reply")]
 )
 def test_actions_outside_the_role_are_refused(
     client: FlaskClient, app: Flask, staff: None, user: str, action: str
@@ -132,19 +132,26 @@ def test_queue_shows_only_own_windows_to_a_window_lead(client: FlaskClient, app:
     login(client, "lead5")
     assert "TS" not in client.get("/staff/").get_data(as_text=True).split("<tbody>")[1]
     login(client, "lead1")
-    assert "排队" not in client.get("/staff/").get_data(as_text=True)  # the matter is not listed
-    assert re.search(r">TS\d{14}<", client.get("/staff/").get_data(as_text=True))
+    html = client.get("/staff/").get_data(as_text=True)
+    assert re.search(r">TS\d{14}<", html) and "1号窗口排队两小时" in html  # the matter's first words are listed
 
 
-def test_whole_flow_with_resupervision(client: FlaskClient, app: Flask, staff: None) -> None:
+def test_whole_flow_with_resupervision(
+    client: FlaskClient, app: Flask, staff: None, make_user: Callable[..., str]
+) -> None:
+    make_user("deputy", "supervisor")
     case_id = _citizen_files(app)
     login(client, "clerk")
     assert "已立案" in _act(client, case_id, "file")
     login(client, "boss")
-    missing = _act(client, case_id, "issue_order", {"opinion": "", "days": "", "window": "county-hall:1"})
-    assert "请填写督办意见" in missing and "请填写答复期限" in missing
-    html = _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "days": "5", "window": "county-hall:1"})
-    assert "督办中" in html and "第 1 轮督办单" in html
+    missing = _act(client, case_id, "issue_order", {"opinion": "", "window": ""})
+    assert "请填写督办意见" in missing and "请选择责任窗口" in missing
+    html = _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "window": "county-hall:1"})
+    assert "督办中" in html and "第 1 号督办单" in html and "陈晓燕（QX0101，就业登记岗A角）" in html
+    login(client, "lead1")
+    assert "延期待审批" in _act(client, case_id, "ask_extension", {"reason": "需调取监控"})
+    login(client, "boss")
+    assert "答复期限延至" in _act(client, case_id, "approve_extension")
     login(client, "lead1")
     assert "窗口已处理" in _act(
         client, case_id, "record_handling", {"handling": "已核实并批评教育", "rectification": "落实离岗告示"}
@@ -155,15 +162,21 @@ def test_whole_flow_with_resupervision(client: FlaskClient, app: Flask, staff: N
         case = session.get_one(Case, case_id)
         receipt = case.receipt_no
     citizen = app.test_client()
-    # The complainant is not satisfied: supervision re-opens (the query code is theirs; read it back here).
+    # The complainant is not satisfied: 复督 (the query code is theirs; read it back here).
     code = app.extensions["vault"].open(case.query_code_enc)
-    data = {"receipt_no": receipt, "query_code": code, "action": "unsatisfied", "note": "仍有离岗"}
-    html = submit_form(citizen, "/forms/track/act", data, page="/forms/track/").get_data(as_text=True)
-    assert "再次督办" in html and "经核实情况属实，已整改" in html
-    login(client, "boss")
-    html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "days": "3", "window": "county-hall:1"})
-    assert "第 2 轮督办单" in html
-    assert html.count("→") >= 7  # every step is in the history
+    data = {"receipt_no": receipt, "query_code": code, "action": "unsatisfied", "reason": ""}
+    refused = submit_form(citizen, "/forms/track/act", data, page="/forms/track/")
+    assert refused.status_code == 400 and "请写明不满意的理由" in refused.get_data(as_text=True)
+    html = submit_form(citizen, "/forms/track/act", {**data, "reason": "仍有离岗"}, page="/forms/track/").get_data(
+        as_text=True
+    )
+    assert "复督中" in html and "经核实情况属实，已整改" in html and "需调取监控" in html  # the extension's reason
+    html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "window": "county-hall:1"})
+    assert "复督须由签发原督办单以外的督办员另行签发" in html
+    login(client, "deputy")
+    html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "window": "county-hall:1"})
+    assert "第 2 号督办单" in html
+    assert html.count("→") >= 9  # every step is in the history
 
 
 def test_stale_page_loses_to_the_first_action(client: FlaskClient, app: Flask, staff: None) -> None:
@@ -184,12 +197,11 @@ def test_stale_page_loses_to_the_first_action(client: FlaskClient, app: Flask, s
 def test_intake_registers_a_phone_complaint(client: FlaskClient, app: Flask, staff: None) -> None:
     login(client, "clerk")
     data = {"channel": "phone", "target": "post:jiuye-dengji", "matter": "电话反映：窗口态度生硬", "name": "李四",
-            "phone": "0575-86123456", "first_receiver": "王丽娟（QX0103）"}  # fmt: skip
+            "phone": "0575-86123456", "first_receiver": "QX0103"}  # fmt: skip
     response = submit_form(client, "/staff/register", data)
     receipt = response.get_data(as_text=True)
-    assert (
-        response.status_code == 200 and re.search(r"<dd>TS\d{14}</dd>", receipt) and "请将两个号码告知投诉人" in receipt
-    )
+    assert response.status_code == 200 and re.search(r"<dd>TS\d{14}</dd>", receipt)
+    assert re.search(r'href="/staff/case/\d+"', receipt)  # the clerk goes on to the case
     code = re.search(r"<dd>([A-Z2-9]{8})</dd>", receipt).group(1)  # type: ignore[union-attr]
     assert code not in session_payload(response)
     case_id = _case_id(app)
@@ -204,19 +216,37 @@ def test_absent_a_sends_new_orders_to_the_b(client: FlaskClient, app: Flask, sta
     login(client, "boss")
     html = client.get("/staff/posts").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    client.post("/staff/posts/jiuye-dengji/absent", data={"csrf_token": csrf})
+    client.post("/staff/posts/jiuye-dengji/a/absent", data={"csrf_token": csrf})
     assert "不在岗" in client.get("/staff/posts").get_data(as_text=True)
-    html = _act(client, case_id, "issue_order", {"opinion": "请核实", "days": "5", "window": "county-hall:1"})
+    html = _act(client, case_id, "issue_order", {"opinion": "请核实", "window": "county-hall:1"})
     assert "周志强（QX0102，就业登记岗B角）" in html
-    client.post("/staff/posts/jiuye-dengji/back", data={"csrf_token": csrf})
-    assert "标记A角不在岗" in client.get("/staff/posts").get_data(as_text=True)
+    client.post("/staff/posts/jiuye-dengji/a/back", data={"csrf_token": csrf})
+    assert "<strong>不在岗</strong>" not in client.get("/staff/posts").get_data(as_text=True)
+
+
+def test_both_absent_go_to_the_head(client: FlaskClient, app: Flask, staff: None) -> None:
+    case_id = _citizen_files(app)
+    login(client, "clerk")
+    _act(client, case_id, "file")
+    login(client, "boss")
+    html = client.get("/staff/posts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    for role in ("a", "b"):
+        client.post(f"/staff/posts/jiuye-dengji/{role}/absent", data={"csrf_token": csrf})
+    assert "单位负责人安排" in client.get("/staff/posts").get_data(as_text=True)
+    html = _act(client, case_id, "issue_order", {"opinion": "请核实", "window": "county-hall:1"})
+    assert "林国平（QX0100，单位负责人）" in html
 
 
 def test_only_supervisors_mark_absence(client: FlaskClient, staff: None) -> None:
     login(client, "clerk")
     html = client.get("/staff/posts").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-    assert client.post("/staff/posts/jiuye-dengji/absent", data={"csrf_token": csrf}).status_code == 403
+    assert client.post("/staff/posts/jiuye-dengji/a/absent", data={"csrf_token": csrf}).status_code == 403
+    login(client, "boss")
+    html = client.get("/staff/posts").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    assert client.post("/staff/posts/jiuye-dengji/c/absent", data={"csrf_token": csrf}).status_code == 404
 
 
 def test_printable_register_and_order(client: FlaskClient, app: Flask, staff: None) -> None:
@@ -224,7 +254,7 @@ def test_printable_register_and_order(client: FlaskClient, app: Flask, staff: No
     login(client, "clerk")
     _act(client, case_id, "file")
     login(client, "boss")
-    _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "days": "5", "window": "county-hall:1"})
+    _act(client, case_id, "issue_order", {"opinion": "请核实离岗情况", "window": "county-hall:1"})
     register = client.get(f"/staff/case/{case_id}/print/register").get_data(as_text=True)
     assert "投诉登记表" in register and "13812345678" in register and "立案处理类" in register
     order = client.get(f"/staff/case/{case_id}/print/order/1").get_data(as_text=True)

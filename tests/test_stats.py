@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,10 @@ def test_export_counts_without_personal_data(client: FlaskClient, app: Flask) ->
     assert month.cases == {"complaint": 1, "suggestion": 0, "rectification": 1}
     assert month.evaluations.levels == {"5": 1, "4": 1, "3": 0, "2": 0, "1": 1}
     assert month.windows[0].window == "county-hall:1" and month.windows[0].rate == round(2 / 3, 4)
+    assert month.on_time.overdue == 0
+    with app.extensions["sessions"]() as session:  # a month later both cases are past their deadlines
+        later = stats.export(session, app.extensions["catalogue"], date.today() + timedelta(days=31))
+    assert later.months[0].on_time.overdue == 2
     text = data.model_dump_json()
     for personal in ("张三", "13812345678", "110105", "态度差", "排队", "TS", "ZG"):
         assert personal not in text

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from forms_api import dao, db, views
+from forms_api.models import Case, User
 from tests.conftest import form_fields, login, submit_form
-from tests.factories import complaint_data, make_user
+from tests.factories import complaint_data, make_case, make_user
 
 
 def _act(staff: FlaskClient, name: str, data: dict[str, str]) -> None:
@@ -35,7 +40,7 @@ def test_times_follow_site_config_timezone(project: Path, tmp_path: Path, databa
     login(staff, "clerk")
     _act(staff, "file", {})
     login(staff, "boss")
-    _act(staff, "issue_order", {"opinion": "请核实", "days": "3", "window": "county-hall:1"})
+    _act(staff, "issue_order", {"opinion": "请核实", "window": "county-hall:1"})
     pages = [staff.get("/staff/case/1").get_data(as_text=True),
              staff.get("/staff/case/1/print/register").get_data(as_text=True),
              staff.get("/staff/case/1/print/order/1").get_data(as_text=True),
@@ -43,3 +48,35 @@ def test_times_follow_site_config_timezone(project: Path, tmp_path: Path, databa
     for html in pages:
         assert "+05:45" in html and "+08:00" not in html
     app.extensions["engine"].dispose()
+
+
+# Who handles a case at county-hall:1 (就业登记岗: A 陈晓燕 QX0101, B 周志强 QX0102; 单位负责人 林国平 QX0100),
+# by what the case names and who is away.
+ROUTES = [
+    ("window:county-hall:1", [], None, "陈晓燕（QX0101，就业登记岗A角）"),
+    ("window:county-hall:1", ["a"], None, "周志强（QX0102，就业登记岗B角）"),
+    ("window:county-hall:1", ["a", "b"], None, "林国平（QX0100，单位负责人）"),
+    ("staff:QX0101", [], None, "周志强（QX0102，就业登记岗B角）"),  # never the person complained about
+    ("staff:QX0102", [], None, "陈晓燕（QX0101，就业登记岗A角）"),
+    ("staff:QX0101", ["b"], ("吴主任", "QX0199"), "吴主任（QX0199，窗口负责人）"),
+    ("staff:QX0101", ["b"], ("陈晓燕", "QX0101"), "林国平（QX0100，单位负责人）"),  # the lead is the one named
+    ("staff:QX0101", ["b"], None, "林国平（QX0100，单位负责人）"),
+]
+
+
+@pytest.mark.parametrize(("target", "away", "lead", "expected"), ROUTES)
+def test_who_handles_a_case(app: Flask, target: str, away: list[str], lead: tuple[str, str] | None,
+                            expected: str) -> None:  # fmt: skip
+    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+    if lead:
+        make_user(sessions, "lead1", "window-lead", ["county-hall:1"])
+        with db.transaction(sessions) as session:
+            user = session.scalars(select(User).where(User.username == "lead1")).one()
+            user.real_name, user.badge = lead
+    case_id = make_case(sessions, vault, "filed", target_ref=target, target_type=target.split(":")[0]).case.id
+    with app.app_context(), db.transaction(sessions) as session:
+        for role in away:
+            dao.mark_absent(session, "jiuye-dengji", role, "boss")
+    with app.app_context(), db.transaction(sessions) as session:
+        case = session.get_one(Case, case_id)
+        assert views.assignee(session, case) == expected

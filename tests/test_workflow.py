@@ -1,40 +1,47 @@
-"""The case engine in storage: audit rows, refusals, idempotency, concurrency, effects from the table."""
+"""The case engine in storage: audit rows, refusals, idempotency, concurrency, deadlines and routing from the table."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.workdays import WorkCalendar
 from forms_api import dao, db, states, workflow
 from forms_api.errors import Conflict, ReusedToken, TransitionRefused
 from forms_api.models import Case, CaseEvent
 from forms_api.privacy import Vault
-from tests.factories import REGISTERED, make_case, submission
+from tests.factories import CONTEXT, PROCEDURE, REGISTERED, make_case, submission
 
 TODAY = REGISTERED  # the day before the National Day holiday
-CAL = WorkCalendar()
+CAL = CONTEXT.calendar
 ASSIGNED = "李四（QX0102，就业登记岗B角）"
-CTX = workflow.Context(CAL, TODAY, {"resupervision_limit": 1, "rectification_days": 3}, lambda o, w: ASSIGNED)
+CTX = replace(CONTEXT, assign=lambda case: ASSIGNED)
 INTAKE = workflow.Actor("clerk", "intake")
 SUPERVISOR = workflow.Actor("boss", "supervisor")
+OTHER_SUPERVISOR = workflow.Actor("deputy", "supervisor")
 LEAD = workflow.Actor("lead", "window-lead")
-ORDER = {"opinion": "请核实并整改", "days": 3, "window": "county-hall:1"}
+ORDER = {"opinion": "请核实并整改", "window": "county-hall:1"}
 
 
-def _submit(sessions: sessionmaker[Session], vault: Vault, token: str | None = "t1") -> workflow.Receipt:
+def _submit(sessions: sessionmaker[Session], vault: Vault, token: str | None = "t1", **kw: Any) -> workflow.Receipt:
     with db.transaction(sessions) as session:
-        return workflow.submit(session, vault, submission(token=token), workflow.CITIZEN, TODAY)
+        return workflow.submit(session, vault, submission(token=token, **kw), workflow.CITIZEN, CTX)
 
 
-def _act(sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor, **inputs: Any) -> Case:
+def _act(sessions: sessionmaker[Session], case_id: int, name: str, actor: workflow.Actor,
+         ctx: workflow.Context = CTX, **inputs: Any) -> Case:  # fmt: skip
     with db.transaction(sessions) as session:
         case = session.get_one(Case, case_id)
-        return workflow.apply(session, case, name, actor, CTX, inputs)
+        return workflow.apply(session, case, name, actor, ctx, inputs)
+
+
+def _last_note(sessions: sessionmaker[Session], case_id: int) -> str:
+    with sessions() as session:
+        return session.get_one(Case, case_id).events[-1].note or ""
 
 
 def test_submit_commits_case_and_audit_row(sessions: sessionmaker[Session], vault: Vault) -> None:
@@ -58,7 +65,7 @@ def test_same_form_twice_is_one_case(sessions: sessionmaker[Session], vault: Vau
 def test_same_token_with_other_content_is_refused(sessions: sessionmaker[Session], vault: Vault) -> None:
     _submit(sessions, vault, "tok")
     with pytest.raises(ReusedToken), db.transaction(sessions) as session:
-        workflow.submit(session, vault, submission(token="tok", matter="另一件事"), workflow.CITIZEN, TODAY)
+        workflow.submit(session, vault, submission(token="tok", matter="另一件事"), workflow.CITIZEN, CTX)
     with sessions() as session:
         assert len(session.scalars(select(Case)).all()) == 1
 
@@ -71,27 +78,141 @@ def test_query_code_is_required_to_find_a_case(sessions: sessionmaker[Session], 
         assert dao.find_case(session, vault, "TS000", receipt.query_code) is None
 
 
-def test_full_supervision_with_resupervision_limit(sessions: sessionmaker[Session], vault: Vault) -> None:
+def test_a_new_case_is_due_for_intake_within_the_published_limit(sessions: sessionmaker[Session],
+                                                                   vault: Vault) -> None:  # fmt: skip
+    case = _submit(sessions, vault).case
+    assert (case.state, case.deadline) == ("received", date(2026, 10, 9))  # 2 working days across National Day
+
+
+def test_full_procedure_with_extension_and_final_resupervision(sessions: sessionmaker[Session], vault: Vault) -> None:
     case_id = _submit(sessions, vault).case.id
-    _act(sessions, case_id, "file", INTAKE)
+    case = _act(sessions, case_id, "file", INTAKE)
+    assert case.deadline == date(2026, 10, 13)  # 5 working days: 8, 9, 10 (adjusted Saturday), 12, 13 October
     case = _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
-    assert case.deadline == date(2026, 10, 10)  # 8 and 9 October, then Saturday 10 October (adjusted workday)
-    assert case.deadline == CAL.add(TODAY, 3)
+    assert (case.assignee, case.orders[-1].deadline) == (ASSIGNED, date(2026, 10, 13))
+    _act(sessions, case_id, "ask_extension", LEAD, reason="需调取监控核实")
+    case = _act(sessions, case_id, "approve_extension", SUPERVISOR)
+    assert case.deadline == date(2026, 10, 20) and case.orders[-1].deadline == date(2026, 10, 20)
+    with pytest.raises(TransitionRefused, match="延期以 1 次为限"):
+        _act(sessions, case_id, "ask_extension", LEAD, reason="再延一次")
     _act(sessions, case_id, "record_handling", LEAD, handling="已约谈窗口人员", rectification="增设叫号提醒")
-    _act(sessions, case_id, "reply", SUPERVISOR, reply="经核实，已整改")
-    case = _act(sessions, case_id, "unsatisfied", workflow.CITIZEN)
-    assert case.state == "reopened"
-    _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
+    case = _act(sessions, case_id, "reply", SUPERVISOR, reply="经核实，已整改")
+    assert (case.state, case.deadline, case.appeal_until) == ("replied", CAL.add(TODAY, 3), CAL.add(TODAY, 10))
+    with pytest.raises(TransitionRefused, match="请写明不满意的理由"):
+        _act(sessions, case_id, "unsatisfied", workflow.CITIZEN, reason=" ")
+    case = _act(sessions, case_id, "unsatisfied", workflow.CITIZEN, reason="没有说明如何避免再次发生")
+    assert (case.state, case.deadline) == ("reopened", CAL.add(TODAY, 10))
+    with pytest.raises(TransitionRefused, match="另行签发"):
+        _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
+    _act(sessions, case_id, "issue_order", OTHER_SUPERVISOR, **ORDER)
     _act(sessions, case_id, "record_handling", LEAD, handling="再次核实")
-    _act(sessions, case_id, "reply", SUPERVISOR, reply="第二次答复")
-    case = _act(sessions, case_id, "unsatisfied", workflow.CITIZEN)
-    assert case.state == "closed" and case.round == 2  # limit reached: closed, not reopened
+    _act(sessions, case_id, "reply", OTHER_SUPERVISOR, reply="复督答复")
+    case = _act(sessions, case_id, "follow_up", INTAKE, method="电话", result="不满意")
+    assert case.state == "closed" and case.round == 2 and case.deadline is None  # the 复督 result is final
     with sessions() as session:
         case = session.get_one(Case, case_id)
-        assert [o.round for o in case.orders] == [1, 2]
-        round_trip = ["issue_order", "record_handling", "reply", "unsatisfied"]
-        assert [e.action for e in case.events] == ["submit", "file", *round_trip, *round_trip]
-        assert "再次督办上限" in (case.events[-1].note or "")
+        assert [o.issued_by for o in case.orders] == ["boss", "deputy"]
+        assert "复督以 1 次为限，复督结论为最终处理意见，结案" in (case.events[-1].note or "")
+        assert "答复期限延至 2026-10-20，理由：需调取监控核实" in [e.note for e in case.events]
+
+
+def test_a_follow_up_records_the_verdict(sessions: sessionmaker[Session], vault: Vault) -> None:
+    satisfied = make_case(sessions, vault, "replied").case.id
+    case = _act(sessions, satisfied, "follow_up", INTAKE, method="短信", result="基本满意")
+    assert case.state == "closed" and _last_note(sessions, satisfied) == "短信回访：基本满意"
+    unsatisfied = make_case(sessions, vault, "replied").case.id
+    case = _act(sessions, unsatisfied, "follow_up", INTAKE, method="当面", result="不满意")
+    assert (case.state, case.deadline) == ("reopened", CAL.add(TODAY, 10))
+    with pytest.raises(TransitionRefused, match="请选择回访方式"):
+        _act(sessions, make_case(sessions, vault, "replied").case.id, "follow_up", INTAKE, method="微信", result="满意")
+
+
+def test_return_sends_the_order_back_to_the_supervisor(sessions: sessionmaker[Session], vault: Vault) -> None:
+    case_id = make_case(sessions, vault, "supervising").case.id
+    case = _act(sessions, case_id, "return_order", LEAD, reason="该事项由5号窗口办理")
+    assert (case.state, case.assignee) == ("returned", None)
+    assert (case.orders[-1].returned_reason, case.orders[-1].returned_by) == ("该事项由5号窗口办理", "lead")
+    case = _act(sessions, case_id, "issue_order", SUPERVISOR, opinion="请5号窗口核实", window="county-hall:5")
+    assert (case.state, case.window, case.round, len(case.orders)) == ("supervising", "5", 2, 2)
+
+
+def test_an_extension_must_be_asked_before_the_deadline(sessions: sessionmaker[Session], vault: Vault) -> None:
+    case_id = make_case(sessions, vault, "supervising").case.id
+    late = replace(CTX, today=date(2026, 10, 20))
+    with pytest.raises(TransitionRefused, match="已过，不能再申请延期"):
+        _act(sessions, case_id, "ask_extension", LEAD, late, reason="来不及")
+
+
+def test_the_complainant_may_ask_for_resupervision_only_within_the_window(sessions: sessionmaker[Session],
+                                                                          vault: Vault) -> None:  # fmt: skip
+    case_id = make_case(sessions, vault, "expired").case.id
+    with pytest.raises(TransitionRefused, match="复督申请期限已于 2026-09-29 届满"):
+        _act(sessions, case_id, "unsatisfied", workflow.CITIZEN, reason="不满意")
+    case = _act(sessions, case_id, "expire", workflow.SYSTEM)
+    assert case.state == "closed"
+    with pytest.raises(TransitionRefused, match="尚未届满"):
+        _act(sessions, make_case(sessions, vault, "replied").case.id, "expire", workflow.SYSTEM)
+
+
+def test_an_anonymous_box_slip_is_closed_when_answered(sessions: sessionmaker[Session], vault: Vault) -> None:
+    case_id = make_case(sessions, vault, "opinion", name=None, phone=None, channel="box").case.id
+    case = _act(sessions, case_id, "answer_opinion", SUPERVISOR, reply="已增设座椅", disposition="作为整改参考")
+    assert case.state == "closed" and "匿名，无需答复" in _last_note(sessions, case_id)
+
+
+def test_an_opinion_referral_must_name_the_body(sessions: sessionmaker[Session], vault: Vault) -> None:
+    case_id = make_case(sessions, vault, "opinion").case.id
+    with pytest.raises(TransitionRefused, match="请写明转交的职能部门"):
+        _act(sessions, case_id, "answer_opinion", SUPERVISOR, reply="已转交", disposition="转有关职能部门")
+    case = _act(sessions, case_id, "answer_opinion", SUPERVISOR, reply="已转交", disposition="转有关职能部门",
+                referral="县医疗保障局")  # fmt: skip
+    assert (case.state, case.referral) == ("replied", "县医疗保障局")
+    assert _last_note(sessions, case_id) == "转有关职能部门：已转交"
+
+
+# Working days after each start, from the State Council's notices (not from the calendar library):
+# National Day 2026 (1–7 October off, Saturday 10 October worked), Spring Festival 2026 (15–23 February off,
+# Saturdays 14 and 28 February worked), and the 2025/2026 year end (1–3 January off, Sunday 4 January worked).
+WORKDAYS = {
+    date(2026, 9, 30): ["10-08", "10-09", "10-10", "10-12", "10-13", "10-14", "10-15", "10-16", "10-19", "10-20",
+                        "10-21", "10-22", "10-23", "10-26", "10-27"],
+    date(2026, 2, 13): ["02-14", "02-24", "02-25", "02-26", "02-27", "02-28", "03-02", "03-03", "03-04", "03-05",
+                        "03-06", "03-09", "03-10", "03-11", "03-12"],
+    date(2025, 12, 31): ["01-04", "01-05", "01-06", "01-07", "01-08", "01-09", "01-12", "01-13", "01-14", "01-15",
+                         "01-16", "01-19", "01-20", "01-21", "01-22"],
+}  # fmt: skip
+STEPS = sorted({(t.name, t.effect.deadline) for t in states.TRANSITIONS.values() if t.effect.deadline})
+
+
+def _expected(start: date, step: str) -> date:
+    days = getattr(PROCEDURE, step).days
+    if days == 0:
+        return start
+    month, day = WORKDAYS[start][days - 1].split("-")
+    return date(start.year + (int(month) < start.month), int(month), int(day))
+
+
+@pytest.mark.parametrize("start", list(WORKDAYS), ids=["national-day", "spring-festival", "year-end"])
+@pytest.mark.parametrize(("name", "step"), STEPS, ids=[n for n, _ in STEPS])
+def test_each_steps_deadline_across_holidays(sessions: sessionmaker[Session], vault: Vault, name: str, step: str,
+                                             start: date) -> None:  # fmt: skip
+    transition = states.TRANSITIONS[name]
+    source = "expired" if "appeal_over" in transition.guards else sorted(transition.sources)[0]
+    case_id = make_case(sessions, vault, source).case.id
+    reason = "不满意" if name == "unsatisfied" else "x"
+    inputs = {**{k: SAMPLE[k] for k in transition.fields()}, "reason": reason}
+    case = _act(sessions, case_id, name, workflow.Actor("someone", sorted(transition.roles)[0]),
+                replace(CTX, today=start), **inputs)  # fmt: skip
+    if case.state not in states.FINAL:
+        assert case.deadline == _expected(start, step)
+
+
+def test_submission_on_the_eve_of_a_holiday_is_due_after_it(sessions: sessionmaker[Session], vault: Vault) -> None:
+    with db.transaction(sessions) as session:
+        receipt = workflow.submit(
+            session, vault, submission(), workflow.CITIZEN, replace(CTX, today=date(2025, 12, 31))
+        )
+    assert receipt.case.deadline == date(2026, 1, 5)
 
 
 def test_two_staff_at_once_cannot_both_win(sessions: sessionmaker[Session], vault: Vault) -> None:
@@ -118,14 +239,16 @@ def test_withdraw_before_handling(sessions: sessionmaker[Session], vault: Vault)
 
 # A sample value for every input any transition asks for; each test takes what its entry requires.
 SAMPLE: dict[str, Any] = {
-    "reason": "不属于本局职责", "referral": "县市场监督管理局", "reply": "已答复", "opinion": "请核实", "days": 3,
-    "window": "county-hall:1", "handling": "已处理", "rectification": "已整改",
+    "reason": "不属于本局职责", "referral": "县市场监督管理局", "reply": "已答复", "opinion": "请核实",
+    "window": "county-hall:1", "handling": "已处理", "rectification": "已整改", "verification": "属实",
+    "disposition": "作为整改参考", "method": "电话", "result": "满意",
 }  # fmt: skip
+# The state a case must really be in for a guarded transition to be allowed.
+PREPARED = {"expire": "expired"}
 
 
 def _inputs(name: str) -> dict[str, Any]:
-    transition = states.TRANSITIONS[name]
-    return {key: SAMPLE[key] for key in [i.name for i in transition.inputs] + list(transition.optional)}
+    return {key: SAMPLE[key] for key in states.TRANSITIONS[name].fields()}
 
 
 ALLOWED = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values() for state in sorted(t.sources)]
@@ -137,22 +260,25 @@ REFUSED_STATES = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITION
 def test_every_allowed_transition(
     sessions: sessionmaker[Session], vault: Vault, name: str, state: str, role: str
 ) -> None:
-    case_id = make_case(sessions, vault, state).case.id
+    case_id = make_case(sessions, vault, PREPARED.get(name, state)).case.id
     transition, effect = states.TRANSITIONS[name], states.TRANSITIONS[name].effect
     case = _act(sessions, case_id, name, workflow.Actor("someone", role), **_inputs(name))
     assert case.state == transition.target
     assert case.category == (effect.category or None)  # the factory's cases start unclassified
-    if effect.deadline:
-        days = SAMPLE["days"] if effect.deadline.source == "input" else CTX.settings[effect.deadline.name]
-        assert case.deadline == CAL.add(TODAY, days)
+    if effect.deadline and case.state not in states.FINAL:
+        assert case.deadline == CTX.due(getattr(PROCEDURE, effect.deadline))
+    if case.state in states.FINAL:
+        assert case.deadline is None and case.closed_at is not None
     if effect.resolution:
         assert case.resolution == SAMPLE[effect.resolution]
-    assert (case.closed_at is not None) == (case.state in states.FINAL)
     with sessions() as session:
         stored = session.get_one(Case, case_id)
         event = stored.events[-1]
         assert (event.action, event.from_state, event.to_state, event.role) == (name, state, case.state, role)
-        assert event.at is not None and (event.note or "") == transition.audit.format(**_inputs(name))
+        if effect.extend:
+            assert (event.note or "").startswith(f"答复期限延至 {stored.deadline:%Y-%m-%d}")
+        else:
+            assert event.at is not None and (event.note or "") == transition.audit.format(**_inputs(name))
         if effect.order == "issue":
             assert stored.orders[-1].round == stored.round and stored.orders[-1].assignee == ASSIGNED
             assert (stored.office, stored.window, stored.orders[-1].deadline) == ("county-hall", "1", stored.deadline)
@@ -185,10 +311,19 @@ def test_apply_refuses_missing_inputs_with_the_tables_messages(
 def test_a_bad_rating_is_filed_by_the_system_through_the_table(sessions: sessionmaker[Session], vault: Vault) -> None:
     case_id = make_case(sessions, vault, kind="rectification", channel="evaluation").case.id
     case = _act(sessions, case_id, "open_rectification", workflow.SYSTEM)
-    assert (case.state, case.category, case.deadline) == ("filed", "立案处理类", CAL.add(TODAY, 3))
+    assert (case.state, case.category, case.deadline) == ("verifying", "立案处理类", date(2026, 10, 8))  # 1 day
+    case = _act(sessions, case_id, "verify", INTAKE, verification="电话回访，情况属实")
+    assert (case.state, case.deadline) == ("filed", date(2026, 10, 10))  # then 3 working days to rectify
     with sessions() as session:
-        event = session.get_one(Case, case_id).events[-1]
+        event = session.get_one(Case, case_id).events[-2]
         assert (event.action, event.actor, event.role, event.note) == ("open_rectification", "系统", "system",
-                                                                        "差评自动立案整改")  # fmt: skip
+                                                                        "差评自动立案，待回访核实")  # fmt: skip
     with pytest.raises(TransitionRefused, match="您的角色不能执行"):
         _act(sessions, make_case(sessions, vault).case.id, "open_rectification", INTAKE)
+
+
+def test_deadlines_in_calendar_days_count_every_day(sessions: sessionmaker[Session], vault: Vault) -> None:
+    calendar_days = replace(CTX, procedure=PROCEDURE.model_copy(update={"reply": PROCEDURE.reply.model_copy(
+        update={"unit": "日"})}))  # fmt: skip
+    case = _act(sessions, _submit(sessions, vault).case.id, "file", INTAKE, calendar_days)
+    assert case.deadline == TODAY + timedelta(days=5)

@@ -34,16 +34,18 @@ from wtforms.validators import Length
 from core import model as m
 from core.fields import CJK_GAP, CODE_PATTERN, HTML_TAG, SLUG_PATTERN, Link, Text
 from core.load import Document, load_file
+from core.procedure import fill_all
 from core.validate import SINGLE_MODELS, parse
 from forms_api.complaints import ComplaintForm, SuggestionForm
 from forms_api.evaluations import EvaluationForm
+from forms_api.intake import RegisterForm
 from forms_api.models import Case
-from forms_api.staff import ActionForm, LoginForm, RegisterForm
+from forms_api.staff import ActionForm, LoginForm
 from forms_api.tracking import ActForm, TrackForm
 from generator import pipeline
 from generator.render import URL_SAFE
 from tests.conftest import TODAY, login
-from tests.factories import make_case
+from tests.factories import PROCEDURE, make_case
 
 PAYLOAD_FILE = Path(__file__).parent / "data" / "xss_payloads.txt"
 STATS = Path(__file__).parent / "data" / "stats.json"
@@ -440,7 +442,9 @@ class Verdicts:
             old = parent.get(loc[-1], MISSING) if isinstance(parent, dict) else parent[loc[-1]]
             parent[loc[-1]] = value
             try:
-                _, problems = parse(Document(self.project / rel, self.docs[rel]), model_of(rel))
+                doc = Document(self.project / rel, copy.deepcopy(self.docs[rel]))
+                problems = fill_all({Path(rel).stem: doc}, PROCEDURE)  # procedure.yml's placeholders come first
+                problems = problems or parse(doc, model_of(rel))[1]
             finally:
                 if old is MISSING:
                     del parent[loc[-1]]
@@ -544,9 +548,10 @@ def refusals_by_check(root: Path, docs: dict[str, Any], placed: list[Placement],
         for problem in result.errors:
             place = lines.get((problem.path, problem.line))
             assert place is not None and len(place.payloads) == 1, f"unexpected: {problem.format(root)}"
-            set_at(docs[place.rel], place.loc, BENIGN[place.kind])
-            placed.remove(place)
-            tally.refused += 1
+            if place in placed:  # one value may break two rules (a placeholder and a spelled-out limit)
+                set_at(docs[place.rel], place.loc, BENIGN[place.kind])
+                placed.remove(place)
+                tally.refused += 1
     raise AssertionError("content still refused after four rounds of corrections")
 
 
@@ -617,17 +622,20 @@ API_KEY = "xss-key"
 STAFF = {"intake": "clerk", "supervisor": "boss", "window-lead": "lead1", "auditor": "audit"}
 PHONE, WINDOW, TARGET = "13812345678", "county-hall:1", "window:county-hall:1"
 ECHO_PACK = 12  # payloads a field per echo request
+# A field no echoed action uses, too long for it: the action form is refused and shown back with every value.
+INVALID_ACTION = {"version": "0", "verification": "长" * 2001}
 # Where each stored field shows: case page, 登记表 (register), 督办单 (order), tracking page (status), staff queue.
 SHOWN_ON = {
     "complaint.target_text": ("case", "register", "status", "queue"),
     "complaint.matter": ("case", "register"), "complaint.demand": ("case", "register"),
     "complaint.name": ("case", "register"), "register.matter": ("case", "register", "order"),
     "register.demand": ("case", "register"), "register.name": ("case", "register"),
-    "register.first_receiver": ("case", "register"), "suggestion.content": ("case", "register"),
+    "suggestion.content": ("case", "register"),
     "suggestion.name": ("case", "register"), "evaluation.reason": ("case", "register"),
     "action.reason": ("case", "register", "status"), "action.referral": ("case", "status"), "action.note": ("case",),
     "action.opinion": ("case", "order"), "action.handling": ("case", "order"),
-    "action.rectification": ("case", "order"), "action.reply": ("case", "register", "status"), "track.note": ("case",),
+    "action.rectification": ("case", "order"), "action.reply": ("case", "register", "status"),
+    "track.reason": ("case", "status"),
 }  # fmt: skip
 UNMASKED = ("intake", "supervisor")  # the complainant's name: masked for auditors, hidden from window leads
 
@@ -714,6 +722,22 @@ class Backend:
         self.tally.pages += 1
         self.tally.executable += [f"{kind}: {x}" for x in executable(page, self.benign[kind])]
         return page
+
+    def queue(self, role: str) -> Scan:
+        """Every page of a role's queue, finished cases included, read as one."""
+        merged: Scan | None = None
+        for number in range(1, 1000):
+            response = self.clients[role].get(f"/staff/?all=1&page={number}")
+            page = self.look(f"queue {role}", response)
+            if merged is None:
+                merged = page
+            else:
+                merged.text += page.text
+                merged.values += page.values
+            if 'rel="next"' not in response.get_data(as_text=True):
+                break
+        assert merged is not None
+        return merged
 
     def shows(self, page: Scan, ident: str, where: str, payloads: list[int]) -> None:
         """Each payload of a field must read as text on the page."""
@@ -806,15 +830,15 @@ class Backend:
             ("suggestion", "citizen", "/forms/suggestion/", SuggestionForm, ["content", "name", "phone"], {}),
             ("evaluation", "citizen", "/forms/evaluation/", EvaluationForm, ["reason"], {"level": "1"}),
             ("register", "intake", "/staff/register", RegisterForm,
-             ["matter", "demand", "name", "phone", "id_number", "first_receiver"], {"channel": "phone"}),
+             ["matter", "demand", "name", "phone", "id_number"], {"channel": "phone", "first_receiver": "QX0117"}),
             ("login", "citizen", "/staff/login", LoginForm, ["username"], {"password": "wrong-password"}),
             ("track", "citizen", "/forms/track/", TrackForm, ["receipt_no", "query_code"], {}),
             ("action", "intake", f"/staff/case/{echo_cases['received']}/refuse", ActionForm,
-             ["reason", "referral", "reply", "note"], {"days": "x", "version": "0"}),
+             ["reason", "referral", "reply", "note"], INVALID_ACTION),
             ("action", "supervisor", f"/staff/case/{echo_cases['filed']}/issue_order", ActionForm,
-             ["opinion", "note"], {"days": "x", "version": "0"}),
+             ["opinion", "note"], INVALID_ACTION),
             ("action", "window-lead", f"/staff/case/{echo_cases['supervising']}/record_handling", ActionForm,
-             ["handling", "rectification", "note"], {"days": "x", "version": "0"}),
+             ["handling", "rectification", "note"], INVALID_ACTION),
         ]  # fmt: skip
         for ident, role, url, form, fields, extra in forms:
             kind = f"echo {ident} {role}"
@@ -857,10 +881,10 @@ class Backend:
             assert response.status_code == 201, response.get_json()
             made.append(self.case(no=response.get_json()["receipt_no"]))
             made[-1].carried = carried
-        fields = ["matter", "demand", "name", "first_receiver"]
+        fields = ["matter", "demand", "name"]
         registered = []
         for values, carried in each(self.packs(RegisterForm, fields, group), "register"):
-            data = {"channel": "phone", "target": TARGET, "phone": PHONE, **values}
+            data = {"channel": "phone", "target": TARGET, "phone": PHONE, "first_receiver": "QX0117", **values}
             response = self.post("intake", "/staff/register", data)
             self.look("receipt intake", response)
             found = re.search(r"/staff/case/(\d+)", response.get_data(as_text=True))
@@ -891,12 +915,12 @@ class Backend:
             assert self.post("intake", f"/staff/case/{case.id}/refuse", {"version": "0", **values}).status_code == 303
             case.carried |= carried
         flow = self.packs(ActionForm, ["opinion", "handling", "rectification", "reply", "note"], group)
-        flow |= {"citizen_note": bins(self.accepted(ActForm, "note", group), limit(ActForm, "note"))}
+        flow |= {"citizen_reason": bins(self.accepted(ActForm, "reason", group), limit(ActForm, "reason"))}
         assert len(registered) >= max(len(p) for p in flow.values()) and len(complaints) >= len(refusal["note"])
         for case, (values, carried) in zip(registered, each(flow, "action"), strict=False):
             moves = [
                 ("intake", "file", {}),
-                ("supervisor", "issue_order", {"opinion": values["opinion"], "days": "3", "window": WINDOW}),
+                ("supervisor", "issue_order", {"opinion": values["opinion"], "window": WINDOW}),
                 ("window-lead", "record_handling", {k: values[k] for k in ("handling", "rectification")}),
                 ("supervisor", "reply", {"reply": values["reply"]}),
             ]
@@ -904,9 +928,9 @@ class Backend:
                 data |= {"version": str(version), "note": values["note"]}
                 assert self.post(role, f"/staff/case/{case.id}/{name}", data).status_code == 303, name
             data = {"receipt_no": case.no, "query_code": case.code, "action": "unsatisfied",
-                    "note": values["citizen_note"]}  # fmt: skip
+                    "reason": values["citizen_reason"]}  # fmt: skip
             self.look("status citizen", self.post("citizen", "/forms/track/act", data))
-            case.carried |= {k.replace("action.citizen_note", "track.note"): v for k, v in carried.items()}
+            case.carried |= {k.replace("action.citizen_reason", "track.reason"): v for k, v in carried.items()}
             case.orders, case.at_window = 1, True
         return [*complaints, *registered, *made]
 
@@ -940,7 +964,7 @@ class Backend:
                 for ident in idents:
                     self.shows(page, ident, f"{kind} page as {role}", case.carried[ident])
         for role in STAFF:
-            page = self.look(f"queue {role}", self.clients[role].get("/staff/?all=1"))
+            page = self.queue(role)
             for case in cases:
                 for ident in ("complaint.target_text", "api.target_text"):
                     if ident in case.carried and (role != "window-lead" or case.at_window):

@@ -84,11 +84,22 @@ def _tabs(path: Path, text: str) -> list[Problem]:
     return problems
 
 
-def _syntax(path: Path, exc: yaml.YAMLError) -> Problem:
+# A value that starts with "{" is a YAML mapping: the usual slip is a placeholder such as {reply} unquoted.
+BRACED = re.compile(r"^\s*(?:-\s+)?[^#\s][^:#]*:\s+\{|^\s*-\s+\{")
+
+
+def _syntax(path: Path, exc: yaml.YAMLError, text: str = "") -> Problem:
     """Turn a YAML parser error into a located problem."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context
     line = mark.line + 1 if mark else 1
     detail = getattr(exc, "problem", None) or str(exc)
+    lines = text.splitlines()
+    start = (context or mark).line if (context or mark) else 0
+    braced = next((n for n in range(start, min(line, len(lines))) if BRACED.match(lines[n])), None)
+    if braced is not None:
+        message = '以 { 开头的值要加引号，如 time_limit: "{reply}内答复"（YAML 把 { 开头的值当作别的格式）'
+        return Problem(path, braced + 1, f"YAML 格式错误：{message}")
     return Problem(path, line, f"YAML 格式错误：{detail}（请检查缩进、冒号和引号）")
 
 
@@ -170,7 +181,7 @@ def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
             return None, problems
         node = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError as exc:
-        return None, [_syntax(path, exc)]
+        return None, [_syntax(path, exc, text)]
     if node is None:
         return None, [Problem(path, 1, "文件是空的")]
     builder = _Builder(path)

@@ -54,7 +54,7 @@ class Procedure(Model):
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")  # other braces are text
 # A limit written out ("5个工作日", "10 日内") where a placeholder belongs.
-SPELLED = re.compile(r"\d+\s*个?\s*(?:工作日|自然日|日内|天)")
+SPELLED = re.compile(r"(?:\d+|[一二两三四五六七八九十]+)\s*个?\s*(?:工作日|自然日|日内|天)")
 
 
 def _strings(data: Any, loc: Loc = ()) -> list[tuple[Loc, str]]:

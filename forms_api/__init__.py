@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         local_time=views.local_time, states=states.STATES, not_overdue=states.NOT_OVERDUE, final_states=states.FINAL,
         channels=CHANNELS, action_labels=states.ACTIONS, transitions=states.TRANSITIONS, roles=STAFF_ROLES,
+        owed=states.OWED,
     )  # fmt: skip
     app.teardown_appcontext(_close_session)
     return app

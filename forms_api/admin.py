@@ -1,4 +1,4 @@
-"""Operations the `portal` command runs on the backend outside a request: accounts, purge, statistics."""
+"""Operations the `portal` command runs on the backend outside a request: accounts, the sweep, purge, statistics."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from flask import Flask
 from core.catalogue import Catalogue
 from core.stats import Stats
 from core.vocab import STAFF_ROLES
-from forms_api import create_app, dao, people, retention, workflow
+from forms_api import create_app, dao, people, retention, states, workflow
 from forms_api import stats as figures
 from forms_api.db import transaction
-from forms_api.errors import InvalidInput
+from forms_api.errors import Conflict, InvalidInput, TransitionRefused
+from forms_api.models import to_local
 from forms_api.views import engine_context, today
 
 
@@ -83,21 +84,48 @@ def purge(app: Flask) -> tuple[int, int]:
         return retention.purge(session, days), days
 
 
-def sweep(app: Flask, day: date | None = None) -> list[str]:
+def local_today(app: Flask) -> date:
+    """Today in the hall's time zone."""
+    with app.app_context():
+        return today()
+
+
+def sweep(app: Flask, day: date | None = None) -> tuple[list[str], int]:
     """Close every replied case whose 复督 window is over: one transaction and one audit row per case, so a
-    failure midway keeps what was done, and a second run finds nothing left. Returns the receipt numbers."""
+    failure midway keeps what was done, and a second run finds nothing left. Cases stored before every step had
+    a deadline get theirs first. Returns the closed cases' receipt numbers and how many cases got dates."""
+    dated = _date_old_cases(app, day)
     closed = []
     with app.app_context(), app.extensions["sessions"]() as reader:
         ids = dao.cases_past_appeal(reader, day or today())
     for case_id in ids:
-        with app.app_context(), transaction(app.extensions["sessions"]) as session:
-            case = dao.get_case(session, case_id)
-            if case is None or case.state != "replied":
-                continue  # the complainant answered meanwhile
-            ctx = replace(engine_context(session), today=day or today())
-            workflow.apply(session, case, "expire", workflow.SYSTEM, ctx)
-            closed.append(case.receipt_no)
-    return closed
+        try:
+            with app.app_context(), transaction(app.extensions["sessions"]) as session:
+                case = dao.get_case(session, case_id)
+                if case is None or case.state != "replied":
+                    continue  # the complainant answered meanwhile
+                ctx = replace(engine_context(session), today=day or today())
+                workflow.apply(session, case, "expire", workflow.SYSTEM, ctx)
+                closed.append(case.receipt_no)
+        except (Conflict, TransitionRefused):
+            continue  # someone acted on it at this very moment: it is no longer waiting
+    return closed, dated
+
+
+def _date_old_cases(app: Flask, day: date | None) -> int:
+    """The deadline of the step each undated open case is at, and a replied one's 复督 window, counted from its
+    last move (an upgrade from before procedure.yml: without them such cases could never be overdue or closed)."""
+    with app.app_context(), transaction(app.extensions["sessions"]) as session:
+        ctx = replace(engine_context(session), today=day or today())
+        cases = dao.cases_without_dates(session)
+        zone = app.extensions["catalogue"].config.timezone
+        for case in cases:
+            since = to_local(case.events[-1].at if case.events else case.created_at, zone).date()
+            if case.deadline is None:
+                case.deadline = ctx.due(getattr(ctx.procedure, states.STEP[case.state]), since)
+            if case.state == "replied" and case.appeal_until is None:
+                case.appeal_until = ctx.due(ctx.procedure.appeal, since)
+        return len(cases)
 
 
 def export_stats(app: Flask) -> Stats:

@@ -63,10 +63,22 @@ def can_see(user: User, office: str | None, window: str | None) -> bool:
     return office is not None and window is not None and (office, window) in {_window(w) for w in user.windows or []}
 
 
+def is_about(user: User, case: Case) -> bool:
+    """A window lead whose 工号 the complaint or rating names: they may not see or handle it (conflict of
+    interest); the post's other role or the 单位负责人 does."""
+    return user.role == "window-lead" and bool(user.badge) and case.target_ref == f"staff:{user.badge}"
+
+
 def cases_past_appeal(session: Session, today: date) -> list[int]:
     """Replied cases whose 复督 window ended before `today`: `portal cases sweep` closes them."""
     query = select(Case.id).where(Case.state == "replied", Case.appeal_until < today).order_by(Case.id)
     return list(session.scalars(query))
+
+
+def cases_without_dates(session: Session) -> list[Case]:
+    """Open cases with no deadline, or replied ones with no 复督 window: stored before every step had one."""
+    undated = Case.deadline.is_(None) | ((Case.state == "replied") & Case.appeal_until.is_(None))
+    return list(session.scalars(select(Case).where(Case.state.not_in(states.FINAL), undated).order_by(Case.id)))
 
 
 def all_cases(session: Session) -> Iterable[Case]:

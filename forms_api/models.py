@@ -139,7 +139,10 @@ class CaseEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # everything, the staff's own 备注 included: staff read it
+    # The step's own words (its inputs, and why the case went where it did), without the 备注: what the
+    # complainant may read, for the steps the table marks public.
+    detail: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="events")
 

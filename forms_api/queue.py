@@ -89,8 +89,12 @@ class QueuePage:
 
 
 def _visible(user: User) -> list[ColumnElement[bool]]:
-    """A window lead sees only the cases at their own windows; other staff see every case."""
-    return [_at_windows(user.windows or [])] if user.role == "window-lead" else []
+    """A window lead sees only the cases at their own windows, and never one about themselves; other staff see
+    every case."""
+    if user.role != "window-lead":
+        return []
+    about_them = [Case.target_ref.is_(None) | (Case.target_ref != f"staff:{user.badge}")] if user.badge else []
+    return [_at_windows(user.windows or []), *about_them]
 
 
 def _owed() -> ColumnElement[bool]:

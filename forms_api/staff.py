@@ -80,7 +80,7 @@ def _load(case_id: int) -> tuple[User, Case]:
     case = dao.get_case(db_session(), case_id)
     if case is None:
         raise NotFound()
-    if not dao.can_see(user, case.office, case.window):
+    if not dao.can_see(user, case.office, case.window) or dao.is_about(user, case):
         raise Forbidden()
     return user, case
 
@@ -179,7 +179,7 @@ def case_page(case_id: int, form: ActionForm | None = None) -> ResponseReturnVal
     return render_template(
         "forms_api/staff/case.html", case=case, orders=orders, user=user, person=_person(case, user.role), form=form,
         actions=states.available(case.state, user.role), today=today(), due_soon=calendar().add(today(), 1),
-        step=states.OWED.get(case.state, ""), anonymous=not (case.name_enc or case.phone_enc),
+        step=states.OWED.get(case.state, ""), anonymous=workflow.no_reply_owed(case),
     )  # fmt: skip
 
 

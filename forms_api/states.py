@@ -38,11 +38,18 @@ OWED: dict[str, str] = {
     "verifying": "回访核实差评",
     "supervising": "责任窗口办理",
     "extension_asked": "审批延期",
-    "returned": "重新签发督办单",
+    "returned": "重新指定窗口签发督办单",
     "handled": "答复投诉人",
     "replied": "回访投诉人",
     "reopened": "复督签发督办单",
 }
+# The procedure.yml step whose limit each open state is due by (cases from before every step had a deadline get
+# theirs from `portal cases sweep`, counted from their last move).
+STEP: dict[str, str] = {
+    "received": "intake", "coordinating": "onsite", "filed": "reply", "opinion": "opinion", "verifying": "verify",
+    "supervising": "reply", "extension_asked": "reply", "returned": "reply", "handled": "reply",
+    "replied": "followup", "reopened": "resupervision",
+}  # fmt: skip
 # A replied case owes staff a 回访 by its deadline; the complainant's silence is not anyone's delay.
 NOT_OVERDUE = FINAL
 # 投诉人在处理结束前可以撤回投诉: any open state, except while asked for a verdict on the reply.
@@ -146,6 +153,7 @@ def _t(
 
 
 REPLY = Input("reply", "请填写答复内容")
+ORDER_OPINION, ORDER_WINDOW = Input("opinion", "请填写督办意见"), Input("window", "请选择责任窗口")
 REOPEN = Effect(deadline="resupervision", limit="resupervision_rounds",
                 limit_note="复督以 {limit} 次为限，复督结论为最终处理意见，结案")  # fmt: skip
 INTAKE = {"intake", "supervisor"}
@@ -175,11 +183,15 @@ TRANSITIONS: dict[str, Transition] = {
         _t("verify", "回访核实差评", {"verifying"}, "filed", INTAKE,
            inputs=(Input("verification", "请填写回访核实的情况"),), effect=Effect(deadline="rectify"),
            audit="{verification}", citizen="已回访核实，督促整改"),
-        _t("issue_order", "签发督办单", {"filed", "reopened", "returned"}, "supervising", {"supervisor"},
-           inputs=(Input("opinion", "请填写督办意见"), Input("window", "请选择责任窗口")),
-           guards=("other_supervisor",),
+        _t("issue_order", "签发督办单", {"filed", "reopened"}, "supervising", {"supervisor"},
+           inputs=(ORDER_OPINION, ORDER_WINDOW), guards=("other_supervisor",),
            effect=Effect(locate="window", assign=True, new_round=True, order="issue"),
            citizen="已签发督办单，责任窗口办理中"),
+        # After a 退单 the newly chosen window gets the whole reply limit: it only now learns of the matter.
+        _t("reissue_order", "重新签发督办单", {"returned"}, "supervising", {"supervisor"},
+           inputs=(ORDER_OPINION, ORDER_WINDOW), guards=("other_supervisor", "other_window"),
+           effect=Effect(deadline="reply", locate="window", assign=True, new_round=True, order="issue"),
+           citizen="已重新指定责任窗口并签发督办单"),
         _t("ask_extension", "申请延期", {"supervising"}, "extension_asked", {"window-lead"},
            inputs=(Input("reason", "请填写申请延期的理由"),), guards=("before_deadline", "extensions_left"),
            audit="{reason}", citizen="责任窗口申请延期"),

@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from core.vocab import BAD_UP_TO, CHANNELS, LEVELS
 from forms_api import catalogue, dao, workflow
 from forms_api.forms import options
-from forms_api.models import Case, Evaluation
+from forms_api.models import Evaluation
 from forms_api.privacy import normalise_id_number, normalise_phone
 from forms_api.views import content, engine_context, local_time, vault
 
@@ -65,11 +65,6 @@ def suggestion_submission(form: Any, token: str | None) -> workflow.Submission:
         matter=form.content.data, name=form.name.data or None,
         phone=normalise_phone(form.phone.data) if form.phone.data else None, token=token,
     )  # fmt: skip
-
-
-def is_anonymous(case: Case) -> bool:
-    """No name and no phone (an unsigned 意见箱 slip): nobody to reply to, so no reply is owed."""
-    return case.name_enc is None and case.phone_enc is None
 
 
 def service_places(target_key: str) -> list[tuple[str, str]] | None:

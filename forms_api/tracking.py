@@ -12,7 +12,7 @@ from forms_api.errors import TransitionRefused
 from forms_api.forms import BaseForm
 from forms_api.models import Case
 from forms_api.security import exempt, limiter, public_limit
-from forms_api.views import db_session, engine_context, vault, write
+from forms_api.views import content, db_session, engine_context, vault, write
 
 bp = Blueprint("tracking", __name__, url_prefix="/forms")
 CITIZEN_ACTIONS = tuple(t.name for t in states.TRANSITIONS.values() if "citizen" in t.roles)
@@ -44,6 +44,7 @@ def _show(case: Case, form: TrackForm, message: str | None = None, confirm: bool
         "forms_api/status.html", case=case, form=form, act_form=act_form, actions=actions, message=message,
         events=workflow.public_events(case), replies=workflow.replies(case), confirm=confirm,
         step=states.OWED.get(case.state, ""), failed=status != 200,
+        final=workflow.reopenings(case) >= content().procedure.resupervision_rounds,
     ), status  # fmt: skip
 
 
@@ -82,6 +83,8 @@ def act() -> ResponseReturnValue:
             inputs = {"reason": (form.reason.data or "").strip()}
             workflow.apply(s, case, form.action.data, workflow.CITIZEN, engine_context(s), inputs)
             message = states.TRANSITIONS[form.action.data].done
+            if case.state != states.TRANSITIONS[form.action.data].target:  # the last round: recorded, closed
+                message = "已记录您的意见。复督结论为最终处理意见，本案已办结"
         except TransitionRefused as exc:
             message, status = str(exc), 400
             form.reason.errors = [message] if form.action.data == "unsatisfied" else []

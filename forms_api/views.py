@@ -72,7 +72,7 @@ def assignee(session: Session, case: Case) -> str | None:
         if number != named and (post.id, role) not in absent:
             staff = hall.staff_member(number)
             return f"{staff.name}（{staff.number}，{post.name}{role.upper()}角）"
-    if named:  # the other role is away too: the window lead, unless that is the person named
+    if named in (post.a, post.b):  # the other role is away too: the window lead, unless that is the person named
         lead = dao.window_lead(session, f"{case.office}:{case.window}", exclude_badge=named)
         if lead is not None:
             return f"{lead.real_name or lead.username}（{lead.badge or lead.username}，窗口负责人）"

@@ -214,16 +214,30 @@ def _write_order(session: Session, case: Case, order_step: str, actor: Actor, in
         order.reply, order.replied_at = inputs["reply"], utcnow()
 
 
-def _guard(name: str, case: Case, actor: Actor, ctx: Context) -> str | None:
+def _previous_issuer(case: Case) -> str | None:
+    """In a 复督 round, who issued the 督办单 (or, without one, gave the reply) the complainant was unhappy
+    with: the rules say another supervisor reviews it. None outside a 复督 round."""
+    reopened = [i for i, event in enumerate(case.events) if event.to_state == "reopened"]
+    if not reopened:
+        return None
+    before = case.events[: reopened[-1]]
+    answering = {t.name for t in states.TRANSITIONS.values() if t.effect.appeal}
+    issuing = {t.name for t in states.TRANSITIONS.values() if t.effect.order == "issue"}
+    issued = [e.actor for e in before if e.action in issuing]
+    replied = [e.actor for e in before if e.action in answering]
+    return issued[-1] if issued else replied[-1] if replied else None
+
+
+def _guard(name: str, case: Case, actor: Actor, ctx: Context, inputs: Mapping[str, Any]) -> str | None:
     """The refusal of one named guard of the table, or None when it holds."""
     if name == "before_deadline" and case.deadline and ctx.today > case.deadline:
         return f"答复期限（{case.deadline:%Y-%m-%d}）已过，不能再申请延期"
     if name == "extensions_left" and times(case, "approve_extension") >= ctx.procedure.extensions:
         return f"延期以 {ctx.procedure.extensions} 次为限，已经延期过"
-    if name == "other_supervisor" and case.state == "reopened" and case.orders:
-        issued = {o.issued_by for o in case.orders}
-        if actor.name in issued:
-            return "复督须由签发原督办单以外的督办员另行签发"
+    if name == "other_supervisor" and actor.name == _previous_issuer(case):
+        return "复督须由签发原督办单（或作出原答复）以外的督办员另行签发"
+    if name == "other_window" and case.orders and inputs.get("window") == f"{case.office}:{case.window}":
+        return "该窗口刚退回了督办单，请另行指定责任窗口"
     if name == "within_appeal" and case.appeal_until and ctx.today > case.appeal_until:
         return f"复督申请期限已于 {case.appeal_until:%Y-%m-%d} 届满"
     if name == "appeal_over" and not (case.appeal_until and ctx.today > case.appeal_until):
@@ -237,8 +251,8 @@ def _target(transition: states.Transition, case: Case, inputs: Mapping[str, Any]
     if transition.branch:
         name, routes = transition.branch
         target = routes.get(str(inputs.get(name)), target)
-    if transition.anonymous and not (case.name_enc or case.phone_enc):
-        return transition.anonymous, "匿名，无需答复，结案"
+    if transition.anonymous and no_reply_owed(case):
+        return transition.anonymous, "意见箱匿名意见，无法答复，结案"
     limit = transition.effect.limit
     if limit and target not in states.FINAL and reopenings(case) >= getattr(ctx.procedure, limit):
         return transition.effect.limit_target, transition.effect.limit_note.format(limit=getattr(ctx.procedure, limit))
@@ -263,7 +277,7 @@ def apply(
     if missing := transition.missing(inputs):
         raise TransitionRefused("；".join(missing.values()))
     for guard in transition.guards:
-        if refusal := _guard(guard, case, actor, ctx):
+        if refusal := _guard(guard, case, actor, ctx, inputs):
             raise TransitionRefused(refusal)
     effect, before = transition.effect, case.state
     target, why = _target(transition, case, inputs, ctx)
@@ -277,20 +291,27 @@ def apply(
         case.assignee = ctx.assign(case)
     if step := effect.order or ("extend" if effect.extend else None):
         _write_order(session, case, step, actor, inputs, ctx)
-    text = "；".join(part for part in (_audit(transition, inputs, case, before), note, why) if part)
+    detail = "；".join(part for part in (_audit(transition, inputs, case), why) if part)
+    text = "；".join(part for part in (detail, note) if part)
     session.add(CaseEvent(case_id=case.id, action=name, from_state=before, to_state=target,
-                          actor=actor.name, role=actor.role, note=text or None))  # fmt: skip
+                          actor=actor.name, role=actor.role, note=text or None, detail=detail or None))  # fmt: skip
     return case
 
 
-def _audit(transition: states.Transition, inputs: Mapping[str, Any], case: Case, before: str) -> str:
-    """The audit row's own words: the table's text with the inputs, and a moved deadline."""
+def _audit(transition: states.Transition, inputs: Mapping[str, Any], case: Case) -> str:
+    """The audit row's own words: the table's text with the inputs, and a moved deadline with the reason the
+    window gave (its input, never its 备注)."""
     values = {name: inputs.get(name) or "" for name in transition.fields()}
     text = transition.audit.format(**values) if transition.audit else ""
     if transition.effect.extend and case.deadline:
-        asked = next((e.note for e in reversed(case.events) if e.action == "ask_extension"), "")
+        asked = next((e.detail for e in reversed(case.events) if e.action == "ask_extension"), "")
         text = f"答复期限延至 {case.deadline:%Y-%m-%d}" + (f"，理由：{asked}" if asked else "")
     return text
+
+
+def no_reply_owed(case: Case) -> bool:
+    """An 意见箱 slip that left no phone number: nobody can be answered, so the answer closes the case."""
+    return case.channel == "box" and case.phone_enc is None
 
 
 def reopenings(case: Case) -> int:
@@ -306,7 +327,7 @@ def times(case: Case, action: str) -> int:
 def replies(case: Case) -> list[str]:
     """Every reply the complainant was given, oldest first (each kept in its audit row)."""
     answering = {t.name for t in states.TRANSITIONS.values() if t.effect.resolution == "reply"}
-    return [e.note or "" for e in case.events if e.action in answering]
+    return [e.detail or "" for e in case.events if e.action in answering]
 
 
 def public_events(case: Case) -> list[tuple[CaseEvent, str, str]]:
@@ -317,5 +338,5 @@ def public_events(case: Case) -> list[tuple[CaseEvent, str, str]]:
         if event.action == "submit":
             shown.append((event, "已提交，等待受理", ""))
         elif transition is not None:
-            shown.append((event, transition.citizen, (event.note or "") if transition.public else ""))
+            shown.append((event, transition.citizen, (event.detail or "") if transition.public else ""))
     return shown

@@ -152,7 +152,7 @@ def cases() -> None:
 @_content_options
 @guarded(UNCHANGED)
 def sweep(today: str | None, content: Path, config: Path) -> None:
-    """将已答复、复督申请期满仍未申请的案件结案（每天运行一次；重复运行不会重复结案）。"""
+    """将已答复、复督申请期满仍未申请的案件结案（每天运行一次；重复运行不会重复结案）；早先登记的案件补上办理期限。"""
     from datetime import date
 
     from forms_api import admin
@@ -161,7 +161,12 @@ def sweep(today: str | None, content: Path, config: Path) -> None:
         day = date.fromisoformat(today) if today else None
     except ValueError:
         raise click.BadParameter(f"日期「{today}」应写成 2026-01-31 的形式", param_hint="--today") from None
-    closed = admin.sweep(admin.open_backend(content, config), day)
+    app = admin.open_backend(content, config)
+    if day is not None and day > admin.local_today(app):  # a future date would close cases still in their window
+        raise click.BadParameter(f"日期「{today}」晚于今天；--today 只用于补跑已经过去的日子", param_hint="--today")
+    closed, dated = admin.sweep(app, day)
+    if dated:
+        click.echo(f"已为 {dated} 件早先登记、没有办理期限的案件补上期限（从其最近一次办理算起）。")
     click.echo(f"已结案 {len(closed)} 件：复督申请期满未申请。" + (f"受理编号：{'、'.join(closed)}" if closed else ""))
 
 

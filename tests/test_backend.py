@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from portal.cli import main
+from tests.conftest import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -65,3 +66,54 @@ def test_stats_export_writes_the_file_the_build_reads(runner: CliRunner, tmp_pat
     result = runner.invoke(main, ["stats", "export", "--out", str(out)])
     assert result.exit_code == 0 and "已导出 0 个月的统计" in result.output
     assert '"months": []' in out.read_text(encoding="utf-8")
+
+
+def test_cases_sweep_closes_unanswered_replies_once(runner: CliRunner, tmp_path: Path) -> None:
+    from forms_api import admin, create_app, db
+    from forms_api.models import Case
+    from tests.factories import make_case
+
+    app = create_app({"PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml")})
+    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+    old, fresh = make_case(sessions, vault, "expired").case, make_case(sessions, vault, "replied").case
+    app.extensions["engine"].dispose()
+    first = runner.invoke(main, ["cases", "sweep"])
+    assert first.exit_code == 0 and f"已结案 1 件：复督申请期满未申请。受理编号：{old.receipt_no}" in first.output
+    again = runner.invoke(main, ["cases", "sweep"])
+    assert again.exit_code == 0 and "已结案 0 件" in again.output
+    app = admin.open_backend(ROOT / "content", ROOT / "site_config.yml")
+    with db.transaction(app.extensions["sessions"]) as session:
+        closed, waiting = session.get_one(Case, old.id), session.get_one(Case, fresh.id)
+        assert (closed.state, waiting.state) == ("closed", "replied")
+        assert [e.action for e in closed.events][-1] == "expire" and [e.actor for e in closed.events][-1] == "系统"
+    app.extensions["engine"].dispose()
+    bad = runner.invoke(main, ["cases", "sweep", "--today", "2026-13-01"])
+    assert bad.exit_code != 0 and "应写成 2026-01-31 的形式" in bad.output
+    future = runner.invoke(main, ["cases", "sweep", "--today", "2099-01-01"])
+    assert future.exit_code != 0 and "晚于今天" in future.output
+
+
+def test_cases_from_before_the_procedure_get_their_deadlines(runner: CliRunner) -> None:
+    from datetime import date
+
+    from forms_api import admin, create_app, db
+    from forms_api.models import Case
+    from tests.factories import REGISTERED, make_case
+
+    app = create_app({"PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml")})
+    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+    received, replied = make_case(sessions, vault).case.id, make_case(sessions, vault, "replied").case.id
+    with db.transaction(sessions) as session:  # as migration 0005 left them
+        for case_id in (received, replied):
+            old = session.get_one(Case, case_id)
+            old.deadline, old.appeal_until = None, None
+    app.extensions["engine"].dispose()
+    app = admin.open_backend(ROOT / "content", ROOT / "site_config.yml")
+    closed, dated = admin.sweep(app, date.today())
+    assert dated == 2 and closed == []
+    with app.extensions["sessions"]() as session:
+        first, second = session.get_one(Case, received), session.get_one(Case, replied)
+        assert first.deadline is not None and first.deadline > REGISTERED  # 2 working days from its last move
+        assert second.appeal_until is not None and second.deadline is not None
+    assert admin.sweep(app, date.today()) == ([], 0)
+    app.extensions["engine"].dispose()

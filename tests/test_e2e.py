@@ -142,7 +142,7 @@ def test_walkthrough(page: Page, base_url: str) -> None:
     # 复督: the first supervisor may not issue it; another does.
     _open(page, base_url, "boss", receipt)
     _act(page, "签发督办单", {"opinion": "复督：请说明整改措施", "window": "county-hall:1"})
-    assert "复督须由签发原督办单以外的督办员另行签发" in page.inner_text("main")
+    assert "复督须由签发原督办单（或作出原答复）以外的督办员另行签发" in page.inner_text("main")
     _open(page, base_url, "deputy", receipt)
     _act(page, "签发督办单", {"opinion": "复督：请说明整改措施", "window": "county-hall:1"})
     _open(page, base_url, "lead", receipt)
@@ -169,7 +169,7 @@ def test_return_routing_and_sweep(page: Page, backend: tuple[str, Flask]) -> Non
     _act(page, "退单", {"reason": "养老待遇问题由5号窗口办理"})
     _open(page, base_url, "boss", receipt)
     assert "督办单被退回" in page.inner_text("main") and "养老待遇问题由5号窗口办理" in page.inner_text("main")
-    _act(page, "签发督办单", {"opinion": "请5号窗口核实", "window": "county-hall:5"})
+    _act(page, "重新签发督办单", {"opinion": "请5号窗口核实", "window": "county-hall:5"})
     assert "何文杰（QX0109，社保待遇岗A角）" in page.inner_text("main")
     # Both A and B of 就业登记岗 away: the 单位负责人; a complaint naming 陈晓燕 never goes to her.
     _login(page, base_url, "boss")
@@ -198,9 +198,9 @@ def test_return_routing_and_sweep(page: Page, backend: tuple[str, Flask]) -> Non
     receipt, code = _complain(page, base_url, target="window:county-hall:5")
     _open(page, base_url, "clerk", receipt)
     _act(page, "现场协调办结", {"reply": "已当场为您办理"})
-    assert receipt not in sweep(app, date.today())
+    assert receipt not in sweep(app, date.today())[0]
     later = date.today() + timedelta(days=30)
-    assert receipt in sweep(app, later) and receipt not in sweep(app, later)
+    assert receipt in sweep(app, later)[0] and receipt not in sweep(app, later)[0]
     text = _track(page, base_url, receipt, code)
     assert "已办结" in text and "未在期限内申请复督，已结案" in text
 

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from forms_api.models import Case, User
-from forms_api.submissions import is_anonymous
+from forms_api.workflow import no_reply_owed
 from tests.conftest import login, submit_form
 
 URL = "/staff/register"
@@ -61,14 +61,14 @@ def test_every_channel_registers(clerk: FlaskClient, app: Flask, channel: str) -
     assert status == 200 and re.search(r"<dd>TS\d{14}</dd>", receipt) and re.search(r'href="/staff/case/\d+"', receipt)
     case = _case(app)
     assert case.channel == channel and case.first_receiver == "俞倩（QX0117）"
-    assert case.business_no is None and not is_anonymous(case)
+    assert case.business_no is None and not no_reply_owed(case)
 
 
 def test_an_unsigned_box_slip_is_anonymous(clerk: FlaskClient, app: Flask) -> None:
     status, _ = _register(clerk, channel="box", name="", phone="")
     assert status == 200
     case = _case(app)
-    assert case.name_enc is None and case.phone_enc is None and is_anonymous(case)
+    assert case.name_enc is None and case.phone_enc is None and no_reply_owed(case)
     html = clerk.get(f"/staff/case/{case.id}").get_data(as_text=True)
     assert "意见箱" in html and "窗口人员午休提前离岗" in html
 
@@ -76,7 +76,7 @@ def test_an_unsigned_box_slip_is_anonymous(clerk: FlaskClient, app: Flask) -> No
 def test_a_box_slip_may_give_a_phone_only(clerk: FlaskClient, app: Flask) -> None:
     assert _register(clerk, channel="box", name="", phone="１３９ 0000 1111")[0] == 200
     case = _case(app)
-    assert case.name_enc is None and case.phone_enc is not None and not is_anonymous(case)
+    assert case.name_enc is None and case.phone_enc is not None and not no_reply_owed(case)
 
 
 def test_the_12345_number_is_kept(clerk: FlaskClient, app: Flask) -> None:

@@ -160,7 +160,8 @@ def test_a_row_shows_kind_category_state_matter_place_handler_and_deadline(
     html = _queue(client)
     rows = _rows(html)
     assert rows["A1"] == (f"A1 差评整改 立案处理类 {states.STATES[OPEN[0]]} 1 号就业登记窗口 "
-                          f"{_one_line(matter)} {HALL1} 陈晓燕（QX0101，就业登记岗A角） 2026-12-07")  # fmt: skip
+                          f"{_one_line(matter)} {HALL1} 陈晓燕（QX0101，就业登记岗A角） 2026-12-07 "
+                          f"{states.OWED[OPEN[0]]}")  # fmt: skip
     assert _one_line(matter).endswith("…") and "\n" not in _one_line(matter)
     assert "A2 投诉 未分类" in rows["A2"] and TOWN1 in rows["A2"] and "未指派" in rows["A2"]
     assert "青溪县人力资源和社会保障服务大厅 99 号窗口" in rows["A3"]  # a window since removed from the content

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from forms_api import admin
-from forms_api.models import Case
+from forms_api import admin, db
+from forms_api.models import Case, User
 from tests.conftest import form_fields, login, session_payload, submit_form
 from tests.factories import complaint_data
 
@@ -172,7 +172,7 @@ def test_whole_flow_with_resupervision(
     )
     assert "复督中" in html and "经核实情况属实，已整改" in html and "需调取监控" in html  # the extension's reason
     html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "window": "county-hall:1"})
-    assert "复督须由签发原督办单以外的督办员另行签发" in html
+    assert "复督须由签发原督办单（或作出原答复）以外的督办员另行签发" in html
     login(client, "deputy")
     html = _act(client, case_id, "issue_order", {"opinion": "再次核实", "window": "county-hall:1"})
     assert "第 2 号督办单" in html
@@ -341,3 +341,21 @@ def test_history_reads_in_chinese(client: FlaskClient, app: Flask, staff: None) 
     html = _act(client, case_id, "file")
     assert "<td>登记</td>" in html and "<td>立案处理</td>" in html and "渠道：网上" in html
     assert ">submit<" not in html and "online" not in html
+
+
+def test_a_window_lead_never_sees_a_complaint_about_themselves(client: FlaskClient, app: Flask, staff: None) -> None:
+    with db.transaction(app.extensions["sessions"]) as session:  # lead1 is 陈晓燕, QX0101, at window 1
+        session.scalars(select(User).where(User.username == "lead1")).one().badge = "QX0101"
+    citizen = app.test_client()
+    assert submit_form(citizen, "/forms/complaint/", complaint_data(target="staff:QX0101")).status_code == 303
+    about_her = _case_id(app)
+    login(client, "clerk")
+    _act(client, about_her, "file")
+    login(client, "boss")
+    _act(client, about_her, "issue_order", {"opinion": "请核实", "window": "county-hall:1"})
+    login(client, "lead1")
+    assert client.get(f"/staff/case/{about_her}").status_code == 403
+    assert client.get(f"/staff/case/{about_her}/print/order/1").status_code == 403
+    with app.extensions["sessions"]() as session:
+        receipt = session.get_one(Case, about_her).receipt_no
+    assert receipt not in client.get("/staff/?all=1").get_data(as_text=True)

@@ -10,7 +10,7 @@ from forms_api import states
 from forms_api.errors import TransitionRefused
 
 ROLES = {*STAFF_ROLES, "citizen", "system"}
-GUARDS = {"before_deadline", "extensions_left", "other_supervisor", "within_appeal", "appeal_over"}
+GUARDS = {"before_deadline", "extensions_left", "other_supervisor", "other_window", "within_appeal", "appeal_over"}
 
 
 def _reachable() -> set[str]:

@@ -80,3 +80,16 @@ def test_who_handles_a_case(app: Flask, target: str, away: list[str], lead: tupl
     with app.app_context(), db.transaction(sessions) as session:
         case = session.get_one(Case, case_id)
         assert views.assignee(session, case) == expected
+
+
+def test_a_named_person_away_from_another_post_leaves_its_routing_alone(app: Flask) -> None:
+    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+    make_user(sessions, "lead5", "window-lead", ["county-hall:5"])
+    case_id = make_case(
+        sessions, vault, "filed", "county-hall:5", target_ref="staff:QX0101", target_type="staff"
+    ).case.id
+    with app.app_context(), db.transaction(sessions) as session:
+        for role in ("a", "b"):
+            dao.mark_absent(session, "shebao-daiyu", role, "boss")
+    with app.app_context(), db.transaction(sessions) as session:
+        assert views.assignee(session, session.get_one(Case, case_id)) == "林国平（QX0100，单位负责人）"

@@ -132,8 +132,11 @@ def test_return_sends_the_order_back_to_the_supervisor(sessions: sessionmaker[Se
     case = _act(sessions, case_id, "return_order", LEAD, reason="该事项由5号窗口办理")
     assert (case.state, case.assignee) == ("returned", None)
     assert (case.orders[-1].returned_reason, case.orders[-1].returned_by) == ("该事项由5号窗口办理", "lead")
-    case = _act(sessions, case_id, "issue_order", SUPERVISOR, opinion="请5号窗口核实", window="county-hall:5")
+    with pytest.raises(TransitionRefused, match="该窗口刚退回了督办单"):
+        _act(sessions, case_id, "reissue_order", SUPERVISOR, opinion="请再核实", window="county-hall:1")
+    case = _act(sessions, case_id, "reissue_order", SUPERVISOR, opinion="请5号窗口核实", window="county-hall:5")
     assert (case.state, case.window, case.round, len(case.orders)) == ("supervising", "5", 2, 2)
+    assert case.deadline == CAL.add(TODAY, 5)  # the new window gets the whole reply limit
 
 
 def test_an_extension_must_be_asked_before_the_deadline(sessions: sessionmaker[Session], vault: Vault) -> None:
@@ -157,7 +160,11 @@ def test_the_complainant_may_ask_for_resupervision_only_within_the_window(sessio
 def test_an_anonymous_box_slip_is_closed_when_answered(sessions: sessionmaker[Session], vault: Vault) -> None:
     case_id = make_case(sessions, vault, "opinion", name=None, phone=None, channel="box").case.id
     case = _act(sessions, case_id, "answer_opinion", SUPERVISOR, reply="已增设座椅", disposition="作为整改参考")
-    assert case.state == "closed" and "匿名，无需答复" in _last_note(sessions, case_id)
+    assert case.state == "closed" and "意见箱匿名意见，无法答复" in _last_note(sessions, case_id)
+    # A rating or a suggestion without contact details still gets its answer on the tracking page.
+    for channel, kind in (("evaluation", "rectification"), ("online", "suggestion")):
+        other = make_case(sessions, vault, "handled", name=None, phone=None, channel=channel, kind=kind).case.id
+        assert _act(sessions, other, "reply", SUPERVISOR, reply="已整改").state == "replied"
 
 
 def test_an_opinion_referral_must_name_the_body(sessions: sessionmaker[Session], vault: Vault) -> None:
@@ -200,7 +207,7 @@ def test_each_steps_deadline_across_holidays(sessions: sessionmaker[Session], va
     source = "expired" if "appeal_over" in transition.guards else sorted(transition.sources)[0]
     case_id = make_case(sessions, vault, source).case.id
     reason = "不满意" if name == "unsatisfied" else "x"
-    inputs = {**{k: SAMPLE[k] for k in transition.fields()}, "reason": reason}
+    inputs = {**_inputs(name), "reason": reason}
     case = _act(sessions, case_id, name, workflow.Actor("someone", sorted(transition.roles)[0]),
                 replace(CTX, today=start), **inputs)  # fmt: skip
     if case.state not in states.FINAL:
@@ -243,12 +250,13 @@ SAMPLE: dict[str, Any] = {
     "window": "county-hall:1", "handling": "已处理", "rectification": "已整改", "verification": "属实",
     "disposition": "作为整改参考", "method": "电话", "result": "满意",
 }  # fmt: skip
-# The state a case must really be in for a guarded transition to be allowed.
+# The state a case must really be in for a guarded transition to be allowed, and inputs its guards need.
 PREPARED = {"expire": "expired"}
+OVERRIDES = {"reissue_order": {"window": "county-hall:5"}}  # not the window that returned the order
 
 
 def _inputs(name: str) -> dict[str, Any]:
-    return {key: SAMPLE[key] for key in states.TRANSITIONS[name].fields()}
+    return {key: OVERRIDES.get(name, {}).get(key, SAMPLE[key]) for key in states.TRANSITIONS[name].fields()}
 
 
 ALLOWED = [(t.name, state, sorted(t.roles)[0]) for t in states.TRANSITIONS.values() for state in sorted(t.sources)]
@@ -281,7 +289,8 @@ def test_every_allowed_transition(
             assert event.at is not None and (event.note or "") == transition.audit.format(**_inputs(name))
         if effect.order == "issue":
             assert stored.orders[-1].round == stored.round and stored.orders[-1].assignee == ASSIGNED
-            assert (stored.office, stored.window, stored.orders[-1].deadline) == ("county-hall", "1", stored.deadline)
+            place = f"{stored.office}:{stored.window}"
+            assert (place, stored.orders[-1].deadline) == (_inputs(name)["window"], stored.deadline)
         if effect.order == "handle":
             assert stored.orders[-1].handling == SAMPLE["handling"] and stored.orders[-1].handled_by == "someone"
 
@@ -327,3 +336,30 @@ def test_deadlines_in_calendar_days_count_every_day(sessions: sessionmaker[Sessi
         update={"unit": "日"})}))  # fmt: skip
     case = _act(sessions, _submit(sessions, vault).case.id, "file", INTAKE, calendar_days)
     assert case.deadline == TODAY + timedelta(days=5)
+
+
+def test_a_return_in_the_resupervision_round_keeps_the_first_supervisor_out(sessions: sessionmaker[Session],
+                                                                            vault: Vault) -> None:  # fmt: skip
+    case_id = _submit(sessions, vault).case.id
+    _act(sessions, case_id, "file", INTAKE)
+    _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
+    _act(sessions, case_id, "record_handling", LEAD, handling="已处理")
+    _act(sessions, case_id, "reply", SUPERVISOR, reply="已答复")
+    _act(sessions, case_id, "unsatisfied", workflow.CITIZEN, reason="不满意")
+    _act(sessions, case_id, "issue_order", OTHER_SUPERVISOR, **ORDER)
+    _act(sessions, case_id, "return_order", LEAD, reason="不属于本窗口")
+    with pytest.raises(TransitionRefused, match="复督须由签发原督办单"):
+        _act(sessions, case_id, "reissue_order", SUPERVISOR, opinion="请5号窗口核实", window="county-hall:5")
+    case = _act(sessions, case_id, "reissue_order", OTHER_SUPERVISOR, opinion="请5号窗口核实", window="county-hall:5")
+    assert case.state == "supervising"
+
+
+def test_resupervision_after_a_reply_without_an_order_excludes_who_replied(sessions: sessionmaker[Session],
+                                                                           vault: Vault) -> None:  # fmt: skip
+    case_id = _submit(sessions, vault).case.id
+    _act(sessions, case_id, "opinion", INTAKE)
+    _act(sessions, case_id, "answer_opinion", SUPERVISOR, reply="已采纳", disposition="作为整改参考")
+    _act(sessions, case_id, "unsatisfied", workflow.CITIZEN, reason="没有回应")
+    with pytest.raises(TransitionRefused, match="复督须由"):
+        _act(sessions, case_id, "issue_order", SUPERVISOR, **ORDER)
+    assert _act(sessions, case_id, "issue_order", OTHER_SUPERVISOR, **ORDER).state == "supervising"

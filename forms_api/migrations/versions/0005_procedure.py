@@ -29,6 +29,7 @@ COLUMNS: dict[str, list[sa.Column[object]]] = {
     ],
     "evaluations": [sa.Column("business_no", sa.String(40))],
     "absences": [sa.Column("role", sa.String(1), nullable=False, server_default="a")],
+    "case_events": [sa.Column("detail", sa.Text())],
 }
 
 
@@ -39,6 +40,8 @@ def upgrade() -> None:
                 batch_op.add_column(column)
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_unique_constraint("uq_users_badge", ["badge"])  # one account per 工号
+    # Rows from before: the tracking page showed their notes, so it still does.
+    op.execute("UPDATE case_events SET detail = note")
 
 
 def downgrade() -> None:

@@ -95,7 +95,8 @@ def _syntax(path: Path, exc: yaml.YAMLError, text: str = "") -> Problem:
     line = mark.line + 1 if mark else 1
     detail = getattr(exc, "problem", None) or str(exc)
     lines = text.splitlines()
-    start = (context or mark).line if (context or mark) else 0
+    first = context or mark
+    start = first.line if first is not None else 0
     braced = next((n for n in range(start, min(line, len(lines))) if BRACED.match(lines[n])), None)
     if braced is not None:
         message = '以 { 开头的值要加引号，如 time_limit: "{reply}内答复"（YAML 把 { 开头的值当作别的格式）'

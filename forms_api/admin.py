@@ -65,6 +65,14 @@ def _window(catalogue: Catalogue, key: str) -> str:
     return people.window_label(catalogue, office, number or None)
 
 
+def set_identity(app: Flask, name: str, real_name: str | None, badge: str | None) -> str:
+    """Give an existing account its real name and 工号; returns how it now reads on pages."""
+    directory = {member.number: member.name for member in app.extensions["catalogue"].staff}
+    with transaction(app.extensions["sessions"]) as session:
+        user = dao.set_identity(session, name, real_name, badge, directory)
+        return people.user_label(user)
+
+
 def set_active(app: Flask, name: str, active: bool) -> str:
     """Disable or enable an account; returns its stored user name."""
     with transaction(app.extensions["sessions"]) as session:

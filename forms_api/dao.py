@@ -221,9 +221,10 @@ def add_user(
 
 
 def _identity(
-    session: Session, real_name: str | None, badge: str | None, directory: dict[str, str] | None
+    session: Session, real_name: str | None, badge: str | None, directory: dict[str, str] | None, owner: str = ""
 ) -> tuple[str | None, str | None]:
-    """The real name and 工号 to store, checked against the content's staff list and the other accounts."""
+    """The real name and 工号 to store, checked against the content's staff list and the other accounts (the
+    account `owner` may keep its own 工号)."""
     real_name = unicodedata.normalize("NFKC", real_name or "").strip() or None
     badge = unicodedata.normalize("NFKC", badge or "").strip().upper() or None
     if directory is not None and badge is None:
@@ -231,7 +232,7 @@ def _identity(
     if badge is not None:
         if len(badge) > 20 or not re.fullmatch(CODE_PATTERN, badge):
             raise InvalidInput(f"工号「{badge}」无效：只能由字母、数字、- 和 _ 组成，最长 20 个字符")
-        taken = session.scalar(select(User.username).where(User.badge == badge))
+        taken = session.scalar(select(User.username).where(User.badge == badge, User.username != owner))
         if taken is not None:
             raise InvalidInput(f"工号 {badge} 已属于账号 {taken}")
     listed = (directory or {}).get(badge or "")
@@ -243,6 +244,17 @@ def _identity(
     if directory is not None and real_name is None:
         raise InvalidInput(f"工号 {badge} 不在岗位名单（content/posts.yml）中，请用 --real-name 填写姓名")
     return real_name, badge
+
+
+def set_identity(
+    session: Session, name: str, real_name: str | None, badge: str | None, directory: dict[str, str]
+) -> User:
+    """Give an existing account its real name and 工号 (accounts made before they were required have none)."""
+    user = _account(session, name)
+    badge = badge or user.badge
+    kept = None if (badge or "").upper() in directory else user.real_name  # a listed 工号 brings its own name
+    user.real_name, user.badge = _identity(session, real_name or kept, badge, directory, owner=user.username)
+    return user
 
 
 def _new_password(given: str | None) -> str:

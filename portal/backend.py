@@ -92,6 +92,20 @@ def _typed_password() -> str | None:
     return typed or None
 
 
+@user.command("set")
+@click.argument("name")
+@click.option("--badge", help="工号，如 QX0117；岗位名单（posts.yml）中有的工号自动带出姓名")
+@click.option("--real-name", "real_name", help="真实姓名；工号在岗位名单中时可不填")
+@_content_options
+@guarded(UNCHANGED)
+def set_(name: str, badge: str | None, real_name: str | None, content: Path, config: Path) -> None:
+    """补填或更正已有账号的工号和真实姓名（早先建立的账号没有这两项）。"""
+    from forms_api import admin
+
+    label = admin.set_identity(admin.open_backend(content, config), name, real_name, badge)
+    click.echo(f"已更新账号 {name}：{label}。")
+
+
 @user.command("disable")
 @click.argument("name")
 @_content_options

@@ -117,3 +117,29 @@ def test_cases_from_before_the_procedure_get_their_deadlines(runner: CliRunner) 
         assert second.appeal_until is not None and second.deadline is not None
     assert admin.sweep(app, date.today()) == ([], 0)
     app.extensions["engine"].dispose()
+
+
+def test_user_set_gives_an_old_account_its_name_and_badge(runner: CliRunner) -> None:
+    from forms_api import create_app, db
+    from forms_api.models import User
+    from tests.factories import make_user
+
+    app = create_app({"PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml")})
+    make_user(app.extensions["sessions"], "old", "supervisor")  # as accounts were before names were required
+    make_user(app.extensions["sessions"], "other", "intake")
+    app.extensions["engine"].dispose()
+    listed = runner.invoke(main, ["user", "set", "old", "--badge", "qx0105"])
+    assert listed.exit_code == 0 and "赵敏（工号 QX0105）" in listed.output
+    renamed = runner.invoke(main, ["user", "set", "old", "--badge", "QX9005", "--real-name", "李明"])
+    assert renamed.exit_code == 0 and "李明（工号 QX9005）" in renamed.output
+    again = runner.invoke(main, ["user", "set", "old", "--real-name", "李明明"])  # keeps its own 工号
+    assert again.exit_code == 0 and "李明明（工号 QX9005）" in again.output
+    taken = runner.invoke(main, ["user", "set", "other", "--badge", "QX9005", "--real-name", "王五"])
+    assert taken.exit_code != 0 and "工号 QX9005 已属于账号 old" in taken.output
+    unknown = runner.invoke(main, ["user", "set", "nobody", "--badge", "QX0105"])
+    assert unknown.exit_code != 0 and "没有用户 nobody" in unknown.output
+    app = create_app({"PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml")})
+    with db.transaction(app.extensions["sessions"]) as session:
+        user = session.query(User).filter_by(username="old").one()
+        assert (user.real_name, user.badge) == ("李明明", "QX9005")
+    app.extensions["engine"].dispose()

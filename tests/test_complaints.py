@@ -119,6 +119,8 @@ def test_suggestion_without_contact_details(client: FlaskClient, app: Flask) -> 
     with app.extensions["sessions"]() as session:
         case = session.scalars(select(Case)).one()
         assert case.kind == "suggestion" and case.receipt_no.startswith("JY") and case.phone_enc is None
+    receipt = client.get("/forms/complaint/done").get_data(as_text=True)
+    assert "您的意见建议已保存" in receipt and "15个工作日内向您说明采纳情况" in receipt and "督办单" not in receipt
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,11 @@ PERSONAL_KEYS = {
     "phone", "mobile", "tel", "telephone", "id", "id_number", "id_card", "idcard",
     "电话", "手机", "手机号", "身份证", "身份证号",
 }  # fmt: skip
+# Keys that moved to another file: the message says where they live now.
+MOVED = {
+    "resupervision_limit": "：复督次数已移到 content/procedure.yml 的 resupervision_rounds",
+    "rectification_days": "：差评整改期限已移到 content/procedure.yml 的 verify 和 rectify",
+}
 PHONE_OR_ID = re.compile(r"(?<!\d)(1[3-9]\d{9}|0\d{2,3}[- ]?\d{7,8}|\d{17}[\dXx]|\d{15})(?!\d)")
 
 
@@ -95,7 +100,7 @@ def _message(error: dict[str, Any], cls: type[BaseModel]) -> str:
     label = f"{key}（{info.title}）" if info and info.title else key
     texts = {
         "missing": f"缺少必填项 {label}",
-        "extra_forbidden": f"未知的键 {key}" + _suggest(str(key), owner),
+        "extra_forbidden": f"未知的键 {key}" + MOVED.get(str(key), _suggest(str(key), owner)),
         "string_type": f"{label} 应为文字",
         "string_too_short": f"{label} 不能为空",
         "string_too_long": f"{label} 最多 {ctx.get('max_length')} 个字",

@@ -65,6 +65,8 @@ def test_calendar_days_and_same_day_read_as_the_rules_write_them(catalogue: Cata
         ("content/procedure.yml", "  days: 2\n", "  days: 二\n", "days（天数） 应为整数"),
         ("content/procedure.yml", "  unit: 工作日\n", "  unit: 小时\n", "应为以下之一：「工作日」、「日」"),
         ("content/posts.yml", "head: QX0100", "head: QX0999", "单位负责人工号「QX0999」不在 staff 名单中"),
+        ("site_config.yml", "disclosure_days:", "resupervision_limit: 2\ndisclosure_days:",
+         "未知的键 resupervision_limit：复督次数已移到 content/procedure.yml 的 resupervision_rounds"),
     ],
 )  # fmt: skip
 def test_mistakes_are_named_with_their_line(

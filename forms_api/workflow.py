@@ -188,8 +188,7 @@ def _changes(case: Case, effect: states.Effect, inputs: Mapping[str, Any], ctx: 
     return changes
 
 
-def _write_order(session: Session, case: Case, order_step: str, actor: Actor, inputs: Mapping[str, Any],
-                 ctx: Context) -> None:  # fmt: skip
+def _write_order(case: Case, order_step: str, actor: Actor, inputs: Mapping[str, Any], ctx: Context) -> None:
     """The current 督办单: issued with the case's deadline, extended, handled or returned, then answered."""
     if order_step == "issue":
         deadline = case.deadline or ctx.due(ctx.procedure.reply)
@@ -290,7 +289,7 @@ def apply(
     if effect.assign:
         case.assignee = ctx.assign(case)
     if step := effect.order or ("extend" if effect.extend else None):
-        _write_order(session, case, step, actor, inputs, ctx)
+        _write_order(case, step, actor, inputs, ctx)
     detail = "；".join(part for part in (_audit(transition, inputs, case), why) if part)
     text = "；".join(part for part in (detail, note) if part)
     session.add(CaseEvent(case_id=case.id, action=name, from_state=before, to_state=target,
@@ -320,7 +319,7 @@ def reopenings(case: Case) -> int:
 
 
 def times(case: Case, action: str) -> int:
-    """How many times `action` has been taken on this case (再次督办 counts its reopenings)."""
+    """How many times `action` has been taken on this case (延期 counts its approvals)."""
     return sum(1 for event in case.events if event.action == action)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -258,3 +260,26 @@ def session_payload(response: TestResponse) -> str:
 def login(client: FlaskClient, name: str, password: str = PASSWORD) -> TestResponse:
     """Log a staff member in through the login form."""
     return submit_form(client, "/staff/login", {"username": name, "password": password})
+
+
+@contextmanager
+def backend_server(root: Path, **settings: str) -> Iterator[tuple[str, Flask]]:
+    """The backend alone (no static site) on a private SQLite file, served by werkzeug in a thread without a
+    request log: its address (no trailing slash) and its app. `settings` are added to the app's."""
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from forms_api import create_app
+
+    app = create_app({
+        "DATABASE_URL": f"sqlite:///{root / 'portal.db'}", "PORTAL_INSTANCE": str(root / "instance"),
+        "PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
+        "PORTAL_SITE_DIR": str(root / "site"), "RATELIMIT_STORAGE_URI": "memory://", **settings,
+    })  # fmt: skip
+    quiet = type("Quiet", (WSGIRequestHandler,), {"log_request": lambda *_: None})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=quiet)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}", app
+    finally:
+        httpd.shutdown()
+        app.extensions["engine"].dispose()

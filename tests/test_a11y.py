@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, backend_server
 from tests.factories import PASSWORD, make_case, make_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -79,34 +78,22 @@ class Audit:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The backend alone (no static site) on SQLite, served by werkzeug in a thread; records every template."""
     from flask import template_rendered
-    from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from forms_api import create_app
-
-    root = tmp_path_factory.mktemp("a11y")
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{root / 'portal.db'}", "PORTAL_INSTANCE": str(root / "instance"),
-        "PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
-        "PORTAL_SITE_DIR": str(root / "site"), "RATELIMIT_STORAGE_URI": "memory://",
-        # Enough for the walk below; the 429 page is reached on purpose at the end.
-        "PORTAL_RATELIMIT_PUBLIC": "40 per minute", "PORTAL_RATELIMIT_LOGIN": "40 per minute",
-    })  # fmt: skip
-    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
-    for name, role, windows in (("clerk", "intake", None), ("boss", "supervisor", None),
-                                ("lead", "window-lead", ["county-hall:1"]), ("audit", "auditor", None)):  # fmt: skip
-        make_user(sessions, name, role, windows)
-    states = ("received", "filed", "supervising", "handled", "replied", "closed")
-    cases = {state: make_case(sessions, vault, state, "county-hall:1") for state in states}
-    cases["elsewhere"] = make_case(sessions, vault, "supervising", "county-hall:5")
-    cases["citizen"] = make_case(sessions, vault, "received", "county-hall:1")
-    rendered: set[str] = set()
-    template_rendered.connect(lambda _app, template, **_: rendered.add(template.name), app, weak=False)
-    quiet = type("Quiet", (WSGIRequestHandler,), {"log_request": lambda *_: None})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=quiet)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"base": f"http://127.0.0.1:{httpd.server_port}/", "cases": cases, "rendered": rendered}
-    httpd.shutdown()
-    app.extensions["engine"].dispose()
+    # Enough for the walk below; the 429 page is reached on purpose at the end.
+    limits = {"PORTAL_RATELIMIT_PUBLIC": "40 per minute", "PORTAL_RATELIMIT_LOGIN": "40 per minute"}
+    with backend_server(tmp_path_factory.mktemp("a11y"), **limits) as (base, app):
+        sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+        accounts = (("clerk", "intake", None), ("boss", "supervisor", None),
+                    ("lead", "window-lead", ["county-hall:1"]), ("audit", "auditor", None))  # fmt: skip
+        for name, role, windows in accounts:
+            make_user(sessions, name, role, windows)
+        states = ("received", "filed", "supervising", "handled", "replied", "closed")
+        cases = {state: make_case(sessions, vault, state, "county-hall:1") for state in states}
+        cases["elsewhere"] = make_case(sessions, vault, "supervising", "county-hall:5")
+        cases["citizen"] = make_case(sessions, vault, "received", "county-hall:1")
+        rendered: set[str] = set()
+        template_rendered.connect(lambda _app, template, **_: rendered.add(template.name), app, weak=False)
+        yield {"base": base + "/", "cases": cases, "rendered": rendered}
 
 
 @pytest.fixture(scope="module")

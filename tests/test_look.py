@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -18,7 +17,7 @@ from flask.testing import FlaskClient
 
 from core.catalogue import Catalogue
 from generator.render import NAV
-from tests.conftest import ROOT, login, submit_form
+from tests.conftest import backend_server, login, submit_form
 from tests.factories import PASSWORD, complaint_data, make_case, make_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -208,26 +207,10 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The backend alone on SQLite, served by werkzeug in a thread, with a case to look up and a supervisor."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    from forms_api import create_app
-
-    root = tmp_path_factory.mktemp("look")
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{root / 'portal.db'}", "PORTAL_INSTANCE": str(root / "instance"),
-        "PORTAL_CONTENT": str(ROOT / "content"), "PORTAL_SITE_CONFIG": str(ROOT / "site_config.yml"),
-        "PORTAL_SITE_DIR": str(root / "site"), "RATELIMIT_STORAGE_URI": "memory://",
-        "PORTAL_RATELIMIT_PUBLIC": "100 per minute",
-    })  # fmt: skip
-    sessions, vault = app.extensions["sessions"], app.extensions["vault"]
-    make_user(sessions, "boss", "supervisor")
-    case = make_case(sessions, vault)
-    quiet = type("Quiet", (WSGIRequestHandler,), {"log_request": lambda *_: None})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=quiet)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield {"base": f"http://127.0.0.1:{httpd.server_port}", "case": case}
-    httpd.shutdown()
-    app.extensions["engine"].dispose()
+    with backend_server(tmp_path_factory.mktemp("look"), PORTAL_RATELIMIT_PUBLIC="100 per minute") as (base, app):
+        sessions, vault = app.extensions["sessions"], app.extensions["vault"]
+        make_user(sessions, "boss", "supervisor")
+        yield {"base": base, "case": make_case(sessions, vault)}
 
 
 @pytest.fixture(scope="module")

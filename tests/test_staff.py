@@ -36,6 +36,12 @@ def _citizen_files(app: Flask) -> int:
     return _case_id(app)
 
 
+def _posts_csrf(client: FlaskClient) -> str:
+    """The CSRF token of the 岗位与AB角 page's forms."""
+    html = client.get("/staff/posts").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
 def _act(client: FlaskClient, case_id: int, name: str, data: dict[str, str] | None = None) -> str:
     page = client.get(f"/staff/case/{case_id}")
     response = client.post(
@@ -214,8 +220,7 @@ def test_absent_a_sends_new_orders_to_the_b(client: FlaskClient, app: Flask, sta
     login(client, "clerk")
     _act(client, case_id, "file")
     login(client, "boss")
-    html = client.get("/staff/posts").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    csrf = _posts_csrf(client)
     client.post("/staff/posts/jiuye-dengji/a/absent", data={"csrf_token": csrf})
     assert "不在岗" in client.get("/staff/posts").get_data(as_text=True)
     html = _act(client, case_id, "issue_order", {"opinion": "请核实", "window": "county-hall:1"})
@@ -229,8 +234,7 @@ def test_both_absent_go_to_the_head(client: FlaskClient, app: Flask, staff: None
     login(client, "clerk")
     _act(client, case_id, "file")
     login(client, "boss")
-    html = client.get("/staff/posts").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    csrf = _posts_csrf(client)
     for role in ("a", "b"):
         client.post(f"/staff/posts/jiuye-dengji/{role}/absent", data={"csrf_token": csrf})
     assert "单位负责人安排" in client.get("/staff/posts").get_data(as_text=True)
@@ -240,12 +244,10 @@ def test_both_absent_go_to_the_head(client: FlaskClient, app: Flask, staff: None
 
 def test_only_supervisors_mark_absence(client: FlaskClient, staff: None) -> None:
     login(client, "clerk")
-    html = client.get("/staff/posts").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    csrf = _posts_csrf(client)
     assert client.post("/staff/posts/jiuye-dengji/a/absent", data={"csrf_token": csrf}).status_code == 403
     login(client, "boss")
-    html = client.get("/staff/posts").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    csrf = _posts_csrf(client)
     assert client.post("/staff/posts/jiuye-dengji/c/absent", data={"csrf_token": csrf}).status_code == 404
 
 

@@ -12,7 +12,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 HTML_TAG = re.compile(r"<\s*/?\s*[A-Za-z!][^>]*>")
 # YAML folds lines with a space, which is wrong between Chinese characters.
@@ -59,10 +61,24 @@ def zone(value: str) -> str:
     return value
 
 
+def _keywords(words: list[str]) -> list[str]:
+    """别名 are short (the search index holds every suffix of each: service.md.j2) and distinct."""
+    wrong = {i: f"别名「{w}」有 {len(w)} 个字，最多 20 个字" for i, w in enumerate(words) if len(w) > 20}
+    wrong |= {i: f"别名「{w}」重复，请删去一个" for i, w in enumerate(words) if w in words[:i]}
+    if wrong:  # raised from a validator, a ValidationError keeps its locations: each problem on its item's line
+        found = [
+            InitErrorDetails(type=PydanticCustomError("value_error", "{m}", {"m": m}), loc=(i,), input=words[i])
+            for i, m in sorted(wrong.items())
+        ]
+        raise ValidationError.from_exception_data("keywords", found)
+    return words
+
+
 Text = Annotated[str, Field(min_length=1), AfterValidator(_plain_text)]
 Link = Annotated[str, AfterValidator(_link)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+Keywords = Annotated[list[Text], AfterValidator(_keywords)]
 
 
 class Model(BaseModel):

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from core.fields import DEFAULT_HOURS, DEFAULT_TIMEZONE, Code, Link, Model, Slug, Text, absolute, zone
+from core.fields import DEFAULT_HOURS, DEFAULT_TIMEZONE, Code, Keywords, Link, Model, Slug, Text, absolute, zone
+from core.timelimits import TimeLimit
 from core.vocab import CATEGORIES, CaseCategory
 
 
@@ -130,22 +131,6 @@ class Step(Model):
     description: Text = Field(title="办理说明")
 
 
-class TimeLimit(Model):
-    """Statutory and promised time limits in working days (即办 = 0)."""
-
-    statutory: int = Field(ge=0, le=365, title="法定时限（工作日）")
-    promised: int = Field(ge=0, le=365, title="承诺时限（工作日）")
-    explanation: Text = Field(title="时限说明")
-
-    @field_validator("promised")
-    @classmethod
-    def _promised_within_statutory(cls, promised: int, info: ValidationInfo) -> int:
-        statutory = info.data.get("statutory")
-        if statutory is not None and promised > statutory:
-            raise ValueError(f"承诺时限（{promised} 个工作日）不能长于法定时限（{statutory} 个工作日）")
-        return promised
-
-
 class Fee(Model):
     """Fee standard and its basis; a free service says 不收费."""
 
@@ -179,6 +164,7 @@ class Service(Model):
 
     code: Code = Field(title="事项编码")
     name: Text = Field(title="事项名称")
+    keywords: Keywords = Field(default_factory=list, title="别名（搜索关键词）")
     category: Slug = Field(title="事项类别")
     kind: Literal["即办件", "承诺件"] = Field(title="办件类型")
     audience: Text = Field(title="服务对象")
@@ -200,10 +186,10 @@ class Service(Model):
 
     @model_validator(mode="after")
     def _kind_matches_limit(self) -> Service:
-        if self.kind == "即办件" and self.time_limit.promised != 0:
-            raise ValueError("即办件的承诺时限应为 0 个工作日；需要时间办理的请写 kind: 承诺件")
-        if self.kind == "承诺件" and self.time_limit.promised == 0:
-            raise ValueError("承诺件的承诺时限应大于 0；当场办结的请写 kind: 即办件")
+        if self.kind == "即办件" and not self.time_limit.instant:
+            raise ValueError("即办件每个阶段的承诺时限都应为「即办」；需要时间办理的请写 kind: 承诺件")
+        if self.kind == "承诺件" and self.time_limit.instant:
+            raise ValueError("承诺件至少要有一个阶段的承诺时限不是「即办」；当场办结的请写 kind: 即办件")
         return self
 
 
@@ -343,11 +329,28 @@ class HolidayYear(Model):
     holidays: list[HolidayRange] = Field(min_length=1, title="放假安排")
     workdays: list[date] = Field(default_factory=list, title="调休上班日")
 
+    @model_validator(mode="after")
+    def _dates_fit_the_year(self) -> HolidayYear:
+        y, w, hs = self.year, self.workdays, self.holidays
+        wrong = [f"「{h.name}」（{h.start} 至 {h.end}）不在 {y} 年内" for h in hs if {h.start.year, h.end.year} != {y}]
+        wrong += [f"调休上班日 {d} 不在 {y} 年内" for d in w if d.year != y]
+        wrong += [f"调休上班日 {d} 是星期{'一二三四五'[d.weekday()]}，应为周六或周日" for d in w if d.weekday() < 5]
+        if wrong:
+            raise ValueError("；".join(wrong))
+        return self
+
 
 class Holidays(Model):
     """holidays.yml: years the calendar library does not cover yet."""
 
     years: list[HolidayYear] = Field(default_factory=list, title="年度安排")
+
+    @field_validator("years")
+    @classmethod
+    def _one_entry_a_year(cls, years: list[HolidayYear]) -> list[HolidayYear]:
+        if repeated := sorted({y.year for y in years if [z.year for z in years].count(y.year) > 1}):
+            raise ValueError(f"年份 {'、'.join(map(str, repeated))} 写了不止一个年度条目，每年只写一个")
+        return years
 
 
 # ------------------------------------------------------------ site_config.yml
@@ -381,3 +384,11 @@ class SiteConfig(Model):
     timezone: Annotated[Text, AfterValidator(zone)] = Field(DEFAULT_TIMEZONE, title="时区")
     retention_days: int = Field(1095, ge=30, le=3650, title="办结案件个人信息保存天数")
     copyright: Text | None = Field(None, title="版权信息")
+    # What a Chinese government site's footer carries (国办发〔2017〕47号); shown on every page, the backend's too.
+    organizer: Text | None = Field(None, title="主办单位")
+    undertaker: Text | None = Field(None, title="承办单位")
+    site_code: Text | None = Field(None, title="网站标识码")
+    icp: Text | None = Field(None, title="ICP备案号")
+    police_record: Text | None = Field(None, title="公安机关备案号")
+    gov_badge: Annotated[Text, Field(pattern=r"^\w[\w./-]*$")] | None = Field(None, title="党政机关网站标识")
+    gov_badge_link: Link | None = Field(None, title="党政机关网站标识核验地址")

@@ -18,8 +18,10 @@ from core.errors import ContentError, Problem
 from core.load import Content, Document, Loc, load_content, load_file
 from core.procedure import Procedure, fill_all
 from core.stats import Stats
+from core.timelimits import LateLimits
 
 M = TypeVar("M", bound=BaseModel)
+SITE_DOC = "@site_config"  # site_config.yml's document in Catalogue.sources (no code or notice: key starts with @)
 SINGLE_MODELS: dict[str, type[BaseModel]] = {
     "agency": m.Agency,
     "offices": m.Offices,
@@ -316,13 +318,13 @@ def _parse_each(docs: list[Document], cls: type[M]) -> tuple[list[tuple[M, Docum
 
 
 def _services(
-    content: Content, offices: dict[str, m.Office], config: m.SiteConfig | None
+    content: Content, offices: dict[str, m.Office], config: m.SiteConfig | None, late: LateLimits
 ) -> tuple[list[tuple[m.Service, Document]], list[Problem]]:
-    """Every service guide, checked against the offices and categories."""
+    """Every service guide, checked against the offices, the categories and (time limits) the calendar."""
     categories = {c.id for c in config.categories} if config else set()
     services, problems = _parse_each(content.services, m.Service)
     for service, doc in services:
-        problems += _service_refs(service, doc, offices, categories)
+        problems += _service_refs(service, doc, offices, categories) + late.problems(service, doc)
         _slim(doc)
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
     return services, problems
@@ -364,13 +366,13 @@ def validate(content: Content, config_path: Path) -> Catalogue:
     """Check everything; return the catalogue, or raise ContentError listing every problem."""
     config, config_doc, problems = load_config(config_path)
     parsed, found = _singles(content)
-    services, in_services = _services(content, _offices(parsed), config)
+    services, in_services = _services(content, _offices(parsed), config, LateLimits(parsed.get("holidays")))
     notices, in_notices = _notices(content)
     stats, in_stats = _stats(content)
     problems = content.problems + problems + found + in_services + in_notices + in_stats
     if config:
         problems += _popular(config, config_path, config_doc, content, services)
-    if problems or config is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
+    if problems or config is None or config_doc is None or any(parsed.get(name) is None for name in SINGLE_MODELS):
         raise ContentError(sorted(set(problems)))
     ordered = sorted(services, key=lambda pair: _service_order(config)(pair[0]))
     return Catalogue(
@@ -388,7 +390,7 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         holidays=tuple(parsed["holidays"].years),
         procedure=parsed["procedure"],
         stats=stats,
-        sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}},
+        sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}, SITE_DOC: config_doc},
     )
 
 

@@ -1,11 +1,13 @@
-"""Chinese working days: chinese_calendar where it has data, holidays.yml beyond, Mon–Fri as a last resort."""
+"""Chinese working days: chinese_calendar where it has data, holidays.yml beyond, then statutory days off."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import cache
 
 import chinese_calendar
+import holidays
 
 from core.model import HolidayYear
 
@@ -38,7 +40,8 @@ class WorkCalendar:
             return day.weekday() < 5 and day not in self._holidays
         if _library_covers(day.year):
             return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5
+        # No official arrangement yet: the law's days off are certain, the 调休 swaps are not known.
+        return day.weekday() < 5 and day not in statutory_days(day.year)
 
     def add(self, start: date, days: int) -> date:
         """The date `days` working days after `start` (start itself not counted)."""
@@ -58,6 +61,20 @@ class WorkCalendar:
         return count
 
 
+# 《全国年节及纪念日放假办法》 days off as the holidays package names them in zh_CN (2025 revision: 除夕 and
+# 5月2日 included). Its other days are left out: in-lieu days it invents (observed=False drops them), the State
+# Council's announced 调休 days off ("休息日（由 … 调休）") and one-off days.
+STATUTORY = frozenset({"元旦", "农历除夕", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"})
+
+
+@cache
+def statutory_days(year: int) -> frozenset[date]:
+    """The statutory days off of `year` by law, lunar ones included, without any substitute day."""
+    found = holidays.country_holidays("CN", years=year, observed=False, language="zh_CN")
+    return frozenset(day for day in found if STATUTORY.intersection(found.get_list(day)))
+
+
+@cache
 def _library_covers(year: int) -> bool:
     """Whether chinese_calendar ships data for `year`."""
     try:

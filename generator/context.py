@@ -125,6 +125,9 @@ def json_ld(catalogue: Catalogue, view: ServiceView) -> str:
             for place in view.places
         ],
         "dateModified": service.updated.isoformat(),
+        # Not a schema.org term (it has none for statutory and promised limits); open data readers get each stage
+        # with its units, as catalogue.json carries them.
+        "timeLimit": service.time_limit.model_dump(mode="json", exclude={"explanation"}, exclude_none=True),
     }
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # "</script>" inside the data must not close the element.

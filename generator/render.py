@@ -42,6 +42,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("单位概况", "about.md"),
     ("搜索", "search.md"),
 )
+# Footer keys of site_config.yml besides 主办单位 (which falls back to the agency's name).
+GOV_KEYS = ("undertaker", "site_code", "icp", "police_record", "gov_badge", "gov_badge_link")
 
 
 def md_escape(value: str) -> str:
@@ -118,7 +120,7 @@ def mkdocs_config(catalogue: Catalogue) -> str:
             "custom_dir": "overrides",
             "language": "zh",
             "font": False,  # no request to a font CDN: the site must work on an intranet kiosk
-            "palette": {"primary": "red", "accent": "indigo"},
+            "palette": {"primary": "custom", "accent": "custom"},  # colours with AA contrast: theme portal.css
             "features": ["navigation.top"],
         },
         "plugins": [],  # no lunr search: Pagefind Extended indexes the built site instead
@@ -132,14 +134,22 @@ def mkdocs_config(catalogue: Catalogue) -> str:
         ],
         "extra_css": ["assets/portal.css"],
         "extra_javascript": ["assets/portal.js"],
-        "extra": {"generator": False, "forms": config.forms.model_dump()},
-        "nav": [{title: path} for title, path in NAV if path != "ratings.md" or catalogue.stats is not None],
+        "extra": {"generator": False, "forms": config.forms.model_dump(), "gov": gov_footer(catalogue)},
+        "nav": [{title: path} for title, path in NAV],
         "validation": {
             "nav": {"omitted_files": "ignore", "absolute_links": "ignore"},
             "links": {"absolute_links": "ignore", "unrecognized_links": "warn", "anchors": "warn"},
         },
     }
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def gov_footer(catalogue: Catalogue) -> dict[str, str | None]:
+    """What every page's footer carries (主办单位, 网站标识码, 备案号 …): theme/overrides/partials/copyright.html."""
+    return {
+        "organizer": catalogue.config.organizer or catalogue.agency.name,
+        **catalogue.config.model_dump(include=set(GOV_KEYS)),
+    }
 
 
 def ratings_charts(stats: Stats) -> dict[str, Markup]:
@@ -181,10 +191,14 @@ def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
         "disclosure",
         "about",
         "search",
+        "contact",
+        "privacy",
     ):
         yield page(f"{name}.md", f"{name}.md.j2")
-    if catalogue.stats is not None:
-        yield page("ratings.md", "ratings.md.j2", stats=catalogue.stats, charts=ratings_charts(catalogue.stats))
+    yield page("sitemap.md", "sitemap.md.j2", nav=NAV)
+    # From the first build: an honest empty state until `portal stats export` has written the figures.
+    charts = ratings_charts(catalogue.stats) if catalogue.stats is not None else {}
+    yield page("ratings.md", "ratings.md.j2", stats=catalogue.stats, charts=charts)
     yield page("services/index.md", "catalogue.md.j2")
     yield page("offices/index.md", "offices.md.j2")
     yield page("notices/index.md", "notices.md.j2", archive=False)

@@ -14,6 +14,7 @@ import yaml
 
 from core.errors import ContentError, PortalError
 from core.fields import DEFAULT_TIMEZONE
+from core.schema import write_schemas
 from generator import pipeline
 from portal import backend
 from portal.guard import PortalGroup, guarded, print_problems
@@ -123,6 +124,15 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
         click.echo(f"已重新生成：{report.services} 个事项，用时 {report.seconds:.1f} 秒。")
 
     preview_site(out, host, port, watch=[content, config], rebuild=rebuild)
+
+
+@main.command()
+@click.option("--out", default="schema", type=click.Path(path_type=Path), show_default=True, help="输出目录")
+@guarded("未写入")
+def schema(out: Path) -> None:
+    """为每种内容文件写出 JSON Schema，供编辑器提示未知的键和缺少的必填项。"""
+    written = write_schemas(out)
+    click.echo(f"已写入 {len(written)} 个 JSON Schema 到 {out}：{'、'.join(p.name for p in written)}")
 
 
 main.add_command(backend.user)

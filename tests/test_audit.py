@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from generator import pipeline
 from tests.conftest import line_of
 
@@ -65,3 +67,54 @@ def test_missing_next_year_holidays_is_warned_until_added(project: Path) -> None
         encoding="utf-8",
     )
     assert not any("节假日安排" in w for w in _warnings(project, date(2026, 11, 23)))
+
+
+def test_current_year_without_holidays_is_warned_too(project: Path) -> None:
+    holiday_warnings = [w for w in _warnings(project, date(2027, 1, 4)) if "节假日安排" in w]
+    assert holiday_warnings == [
+        f"content/holidays.yml:1: 警告：没有 {year} 年的节假日安排（日历库和 holidays.yml 都没有），"
+        f"{year} 年的工作日暂按周一至周五并扣除法定节假日计算，调休上班日和调休放假日未知；"
+        "国务院办公厅发布后请补充到 holidays.yml"
+        for year in (2027, 2028)
+    ]
+    (project / "content/holidays.yml").write_text(
+        "years:\n  - year: 2027\n    source: 国务院办公厅通知（测试）\n    holidays:\n"
+        "      - name: 元旦\n        start: 2027-01-01\n        end: 2027-01-01\n",
+        encoding="utf-8",
+    )
+    remaining = [w for w in _warnings(project, date(2027, 1, 4)) if "节假日安排" in w]
+    assert len(remaining) == 1 and "没有 2028 年" in remaining[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [
+        ("http://127.0.0.1:8000/", "本机地址"),
+        ("http://127.1.2.3/", "本机地址"),
+        ("http://localhost:8000/", "本机地址"),
+        ("http://portal.localhost/", "本机地址"),
+        ("http://[::1]:8000/", "本机地址"),
+        ("http://0.0.0.0/", "本机地址"),
+        ("https://example.com/", "示例地址"),
+        ("https://www.example.org/rsj/", "示例地址"),
+        ("https://rsj.qingxi.example.gov.cn/", "示例地址"),
+        ("https://rsj.qingxi.example/", "示例地址"),
+        ("https://portal.test/", "示例地址"),
+        ("https://portal.invalid/", "示例地址"),
+        ("https://rsj.qingxi.gov.cn/", None),
+        ("http://10.0.0.5/", None),  # an intranet address: the hall's kiosks may reach it
+        ("https://examples.gov.cn/", None),
+    ],
+)
+def test_site_url_no_phone_can_open_is_warned(
+    project: Path, edit: Callable[..., Path], url: str, what: str | None
+) -> None:
+    path = edit("site_config.yml", "site_url: http://127.0.0.1:8000/", f"site_url: {url}")
+    found = [w for w in _warnings(project, date(2026, 11, 23)) if "site_url" in w]
+    if what is None:
+        assert found == []
+    else:
+        assert found == [
+            f"site_config.yml:{line_of(path, 'site_url:')}: 警告：网站地址 site_url「{url}」是{what}，"
+            "一次性告知单和窗口评价卡上的二维码都指向它，群众扫码打不开；发布前请改成网站对外的真实地址"
+        ]

@@ -221,3 +221,27 @@ def test_a_case_with_no_known_window_is_still_supervised(
     assert client.get("/staff/").status_code == 200
     page = client.get(f"/staff/case/{case.id}")
     assert page.status_code == 200 and "让我跑了两趟" in page.get_data(as_text=True)
+
+
+class TestCounterCardsUseThePublicAddress:
+    """A counter card is printed from whatever address the staff member opened the backend at (an intranet name,
+    127.0.0.1): its QR code and its printed URL must carry site_config's public site_url all the same."""
+
+    PUBLIC = "https://rsj.qingxi.gov.cn/gongkai/"
+
+    @pytest.fixture
+    def app_overrides(self, edit: Callable[[str, str, str], Path]) -> dict[str, str]:
+        path = edit("site_config.yml", "site_url: http://127.0.0.1:8000/", f"site_url: {self.PUBLIC}")
+        return {"PORTAL_SITE_CONFIG": str(path)}
+
+    def test_qr_and_url_text_carry_site_url(self, client: FlaskClient, make_user: Callable[..., str]) -> None:
+        import segno
+
+        client.environ_base["HTTP_HOST"] = "10.0.0.5:8000"  # the backend as opened on the hall's intranet
+        make_user("boss", "supervisor")
+        login(client, "boss")
+        html = client.get(URL + "qr/").get_data(as_text=True)
+        url = "https://rsj.qingxi.gov.cn/forms/evaluation/?window=county-hall:1"  # forms live at the host's root
+        assert f"<small>{url}</small>" in html
+        assert segno.make(url, error="m").svg_inline(scale=4, border=2) in html  # the code encodes the same
+        assert "10.0.0.5" not in html and "127.0.0.1" not in html

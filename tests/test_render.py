@@ -78,7 +78,8 @@ def test_json_ld_cannot_close_its_script(catalogue: Catalogue) -> None:
 def test_mkdocs_config_is_offline_and_small(pages: dict[str, str]) -> None:
     config = yaml.safe_load(pages["mkdocs.yml"])
     assert config["theme"]["font"] is False and config["plugins"] == []
-    assert len(config["nav"]) == len(render.NAV) - 1  # no services in the nav; no ratings page without stats
+    assert len(config["nav"]) == len(render.NAV)  # no services in the nav; the ratings page even without stats
+    assert "本页暂无统计数据" in pages["docs/ratings.md"]
     assert config["theme"]["language"] == "zh"
 
 
@@ -99,3 +100,10 @@ def test_disclosure_matrix_has_a_row_per_service(pages: dict[str, str], catalogu
     rows = [line for line in page.splitlines() if line.startswith("| [")]
     assert len(rows) == len(catalogue.services)
     assert all(row.count("|") == 12 for row in rows)  # name + 8 items + 2 extras
+
+
+def test_the_guide_landing_page_lists_every_service(pages: dict[str, str], catalogue: Catalogue) -> None:
+    landing = pages["docs/services/index.md"]
+    escaped = {s.code: s.code.replace("-", "\\-") for s in catalogue.services}  # Markdown-escaped as on the page
+    missing = [code for code, text in escaped.items() if f"](../services/{text}.md)" not in landing]
+    assert missing == [] and len(catalogue.config.popular) > 1

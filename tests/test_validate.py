@@ -29,16 +29,16 @@ CASES = [
     (SVC, "visits: 1", "visits: 一次", "visits（到现场次数） 应为整数", "visits:"),
     (
         SVC,
-        "  statutory: 0\n  promised: 0",
-        "  statutory: 5\n  promised: 10",
-        "承诺时限（10 个工作日）不能长于法定时限（5 个工作日）",
-        "promised: 10",
+        "      statutory: 即办\n      promised: 即办",
+        "      statutory: 5个工作日\n      promised: 10个工作日",
+        "承诺时限（10个工作日）不能长于法定时限（5个工作日）",
+        "promised: 10个工作日",
     ),
     (
         SVC,
-        "  statutory: 0\n  promised: 0",
-        "  statutory: 5\n  promised: 3",
-        "即办件的承诺时限应为 0 个工作日",
+        "      statutory: 即办\n      promised: 即办",
+        "      statutory: 5个工作日\n      promised: 3个工作日",
+        "即办件每个阶段的承诺时限都应为「即办」",
         "code: JY-001",
     ),
     (
@@ -186,6 +186,41 @@ CASES = [
         "缺少：意见反映类",
         "categories:",
     ),
+    (
+        "content/holidays.yml",
+        "years: []",
+        "years:\n  - year: 2029\n    source: 测试通知\n"
+        "    holidays: [{name: 元旦, start: 2029-01-01, end: 2029-01-01}]\n"
+        "    workdays:\n      - 2029-02-17\n      - 2029-02-07\n",
+        "调休上班日 2029-02-07 是星期三，应为周六或周日",
+        "- year: 2029",
+    ),
+    (
+        "content/holidays.yml",
+        "years: []",
+        "years:\n  - {year: 2029, source: 测试通知, holidays: [{name: 元旦, start: 2029-01-01, end: 2029-01-01}],\n"
+        "     workdays: [2028-12-30]}\n",
+        "调休上班日 2028-12-30 不在 2029 年内",
+        "- {year: 2029",
+    ),
+    (
+        "content/holidays.yml",
+        "years: []",
+        "years:\n  - year: 2029\n    source: 测试通知\n"
+        "    holidays: [{name: 元旦, start: 2028-12-31, end: 2029-01-01}]\n"
+        "    workdays: [2029-02-07]\n",
+        "「元旦」（2028-12-31 至 2029-01-01）不在 2029 年内；调休上班日 2029-02-07 是星期三",
+        "- year: 2029",
+    ),
+    (
+        "content/holidays.yml",
+        "years: []",
+        "years:  # 两个 2029 年\n"
+        "  - {year: 2029, source: 一, holidays: [{name: 元旦, start: 2029-01-01, end: 2029-01-01}]}\n"
+        "  - {year: 2029, source: 二, holidays: [{name: 元旦, start: 2029-01-01, end: 2029-01-01}]}\n",
+        "年份 2029 写了不止一个年度条目，每年只写一个",
+        "years:  # 两个 2029 年",
+    ),
 ]
 
 
@@ -233,3 +268,38 @@ def test_missing_rule_is_named(edit: Callable[..., Path], check: Callable[..., o
     edit("content/rules.yml", "  - id: badge", "  - id: courtesy")
     messages = [p.message for p in check().errors]
     assert any("制度重复：courtesy" in m for m in messages)
+
+
+# (the 别名 written, a part of the message, text on the reported line: the item's own where it has one)
+KEYWORD_CASES = [
+    ("keywords: [失业证, 失业了, 失业证]", "别名「失业证」重复，请删去一个", "keywords:"),
+    ("keywords:\n  - 失业证\n  - 失业了\n  - 失业证\n", "别名「失业证」重复，请删去一个", ("- 失业证", 2)),
+    (
+        "keywords:\n  - 失业证\n  - 我的工作单位倒闭了以后怎样去办理失业登记手续\n",
+        "别名「我的工作单位倒闭了以后怎样去办理失业登记手续」有 22 个字，最多 20 个字",
+        "- 我的工作单位",
+    ),
+    ("keywords: [失业证, '']", "keywords（别名（搜索关键词）） 不能为空", "keywords:"),
+    ("keywords: 失业证", "keywords（别名（搜索关键词）） 应为列表", "keywords:"),
+]
+
+
+@pytest.mark.parametrize(("line", "message", "needle"), KEYWORD_CASES, ids=[c[0][:14] for c in KEYWORD_CASES])
+def test_keywords_are_distinct_and_short(
+    edit: Callable[..., Path], check: Callable[..., object], line: str, message: str, needle: str | tuple[str, int]
+) -> None:
+    path = edit(
+        SVC, "keywords: [失业证, 办失业证, 登记失业, 失业人员登记, 失业了, 没工作了, 就业失业登记证]\n", line + "\n"
+    )
+    errors = check().errors
+    hits = [p for p in errors if message in p.message]
+    assert hits, "\n".join(p.format() for p in errors)
+    text, nth = (needle, 1) if isinstance(needle, str) else needle
+    assert hits[0].line == line_of(path, text, nth)
+
+
+def test_keywords_are_optional(edit: Callable[..., Path], check: Callable[..., object]) -> None:
+    edit(SVC, "keywords: [失业证, 办失业证, 登记失业, 失业人员登记, 失业了, 没工作了, 就业失业登记证]\n", "")
+    result = check()
+    assert result.errors == []
+    assert next(s for s in result.catalogue.services if s.code == "JY-001").keywords == []

@@ -421,17 +421,26 @@ class Verdicts:
     def probe(self, rel: str, loc: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
         """A shipped file and location standing for `loc` (list indices moved to an item that has the key)."""
         if rel.startswith("content/services/"):
-            rel = "content/services/jy-shiye-dengji.yml"
+            # 失业登记 stands for every guide; a list it lacks (不计入时限的情形) is tried in a guide that has one
+            guides = ["content/services/jy-shiye-dengji.yml", *sorted(r for r in self.docs if "/services/" in r)]
+            rel = next(r for r in guides if self._mapped(self.docs[r], loc[:-1]) is not None)
         elif rel.startswith("content/notices/"):
             rel = "content/notices/2026-linghuo-jiuye-shebao-butie.yml"
-        data, mapped = self.docs[rel], []
+        return rel, self._mapped(self.docs[rel], loc, strict=False) or ()
+
+    @staticmethod
+    def _mapped(data: Any, loc: tuple[Any, ...], strict: bool = True) -> tuple[Any, ...] | None:
+        """`loc` with list indices moved to an item that has the next key; None if `strict` and a key is absent."""
+        mapped: list[Any] = []
         for n, key in enumerate(loc):
             if isinstance(key, int):
                 nxt = loc[n + 1] if n + 1 < len(loc) else None
                 key = next((i for i, item in enumerate(data) if isinstance(item, dict) and nxt in item), 0)
+            elif strict and not (isinstance(data, dict) and key in data):
+                return None
             mapped.append(key)
             data = data[key] if isinstance(data, list) or key in data else {}
-        return rel, tuple(mapped)
+        return tuple(mapped)
 
     def message(self, rel: str, loc: tuple[Any, ...], value: str) -> str | None:
         """None if the validator accepts `value` at `loc`, else its message."""

@@ -1,0 +1,157 @@
+"""Search on the built site: what citizens type finds the right guide in the real Pagefind index, in Chromium.
+
+The browser matters: Pagefind cuts a Chinese query into words with the browser's own segmenter (参保证明 →
+参|保证|明), not with the one that built the index, so only a real browser shows what citizens get.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.catalogue import Catalogue
+from portal.serve import SiteHandler
+
+CHROMIUM = "/usr/bin/chromium"
+REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run and `make a11y`: a missing browser fails
+if not Path(CHROMIUM).exists() and not REQUIRED:
+    pytest.skip(f"Debian chromium ({CHROMIUM}: apt-get install chromium) not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__("playwright.sync_api").sync_api
+
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+TOP = 3
+
+# (what a citizen types, the guide that must be among the first three results)
+QUERIES = [
+    ("参保证明", "SB-010"),
+    ("社保证明", "SB-010"),
+    ("打印社保缴费记录", "SB-010"),
+    ("社保卡丢了", "SB-009"),
+    ("补办社保卡", "SB-009"),
+    ("社保卡补办", "SB-009"),
+    ("换社保卡", "SB-009"),
+    ("社保卡挂失", "SB-009"),
+    ("退休", "SB-005"),
+    ("退休手续", "SB-005"),
+    ("办理退休", "SB-005"),
+    ("领养老金", "SB-005"),
+    ("失业金", "SB-006"),
+    ("失业补助", "SB-006"),
+    ("工伤", "SB-007"),
+    ("工伤鉴定", "SB-007"),
+    ("上班受伤", "SB-007"),
+    ("工伤报销", "SB-008"),
+    ("仲裁", "LD-001"),
+    ("劳动仲裁", "LD-001"),
+    ("被辞退赔偿", "LD-001"),
+    ("讨薪", "LD-002"),
+    ("欠工资", "LD-002"),
+    ("老板拖欠工资", "LD-002"),
+    ("创业贷款", "JY-009"),
+    ("贴息贷款", "JY-009"),
+    ("就业困难", "JY-002"),
+    ("灵活就业交社保", "SB-002"),
+    ("个体户交社保", "SB-002"),
+    ("转社保", "SB-004"),
+    ("社保转移", "SB-004"),
+    ("养老保险转移", "SB-004"),
+    ("单位交社保", "SB-001"),
+    ("新农保", "SB-003"),
+    ("农村养老保险", "SB-003"),
+    ("失业证", "JY-001"),
+    ("找工作", "JY-007"),
+    ("招工", "JY-003"),
+    ("发布招聘信息", "JY-008"),
+    ("公益性岗位", "JY-006"),
+    ("零就业", "JY-005"),
+    ("社保补贴", "JY-013"),
+    ("培训补贴", "JY-014"),
+    ("SYB", "JY-015"),
+    ("个体户减税", "JY-011"),
+    ("企业招用失业人员减税", "JY-010"),
+    ("用工调查", "JY-004"),
+    ("灵活就业", "JY-012"),
+    ("社会保障卡", "SB-009"),
+    ("权益记录", "SB-010"),
+    ("关系转移", "SB-004"),
+]
+
+# Every query of a list in one call; the first few results of each as URLs, best first.
+SEARCH = """async ([queries, top]) => {
+    const pagefind = await import('/pagefind/pagefind.js');
+    const found = {};
+    for (const query of queries) {
+        const search = await pagefind.search(query);
+        found[query] = (await Promise.all(search.results.slice(0, top).map((r) => r.data()))).map((d) => d.url);
+    }
+    return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def site_page(built_site: Path) -> Iterator[Any]:
+    """The built site on a static server, and a Chromium tab on its search page."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(built_site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+            yield page
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _guide(url: str) -> str:
+    """/services/SB-010/ → SB-010; any other page stays its URL."""
+    parts = url.strip("/").split("/")
+    return parts[1] if len(parts) == 2 and parts[0] == "services" else url
+
+
+def _search(page: Any, queries: list[str], top: int = TOP) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = page.evaluate(SEARCH, [queries, top])
+    return {query: [_guide(url) for url in urls] for query, urls in found.items()}
+
+
+@pytest.fixture(scope="module")
+def ranked(site_page: Any) -> dict[str, list[str]]:
+    """The table's queries, searched once."""
+    return _search(site_page, [query for query, _ in QUERIES])
+
+
+@pytest.mark.parametrize(("query", "code"), QUERIES, ids=[query for query, _ in QUERIES])
+def test_what_citizens_type_finds_the_guide_in_the_top_three(
+    ranked: dict[str, list[str]], query: str, code: str
+) -> None:
+    assert code in ranked[query], f"「{query}」: {ranked[query]}"
+
+
+def test_the_table_covers_every_shipped_guide(catalogue: Catalogue) -> None:
+    assert {code for _, code in QUERIES} == {s.code for s in catalogue.services}
+
+
+def test_a_guides_full_name_puts_it_first(site_page: Any, catalogue: Catalogue) -> None:
+    names = {s.name: s.code for s in catalogue.services}
+    found = _search(site_page, list(names), top=1)
+    assert {name: found[name][:1] for name in names} == {name: [code] for name, code in names.items()}
+
+
+def test_the_search_page_does_not_show_the_keyword_metadata(site_page: Any) -> None:
+    page = site_page.context.new_page()
+    page.goto(site_page.url + "?q=参保证明")
+    page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+    results = page.locator(".pagefind-ui__results").inner_text()
+    assert "个人权益记录查询打印" in results
+    assert "Keywords" not in results
+    assert "保缴费证明" not in results  # a suffix of the 别名 社保缴费证明
+    page.close()

@@ -7,35 +7,20 @@ with -s and prints the summary: pages checked, rules run, violations.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import AXE, REQUIRED, TAGS, WCAG21_PARSING, chromium, missing, submit
 from tests.conftest import ROOT, backend_server
 from tests.factories import PASSWORD, make_case, make_user
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run and `make a11y`: missing tools fail
-TOOLS = {f"Debian chromium ({CHROMIUM}: apt-get install chromium)": Path(CHROMIUM),
-         "axe-core (node_modules/axe-core/axe.min.js: npm ci)": AXE}  # fmt: skip
-MISSING = [what for what, path in TOOLS.items() if not path.exists()]
-if MISSING and not REQUIRED:
-    pytest.skip(" and ".join(MISSING) + " not installed", allow_module_level=True)
+if missing() and not REQUIRED:
+    pytest.skip(" and ".join(missing()) + " not installed", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__("playwright.sync_api").sync_api
-
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-# WCAG 2.1 still has 4.1.1 Parsing (unique ids); axe files its two id rules under 'wcag2a-obsolete' since WCAG 2.2
-# dropped it and leaves them off, so they are switched on here (axe's documented runOnly + rules combination).
-WCAG21_PARSING = ["duplicate-id", "duplicate-id-active"]
 RUN_AXE = """async ([tags, extra]) => {
     const rules = Object.fromEntries(extra.map((id) => [id, {enabled: true}]));
     const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules, resultTypes: ['violations']});
@@ -98,11 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    assert not MISSING, " and ".join(MISSING) + " not installed (PORTAL_REQUIRE_BROWSER=1)"
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
+    yield from chromium()
 
 
 def _tab(browser: Any) -> Any:
@@ -115,28 +96,8 @@ def _tab(browser: Any) -> Any:
     return context.new_page()
 
 
-def _submit(page: Any, fields: dict[str, str] | None = None, form: str = "main form") -> int:
-    """Fill a form (select boxes by value, check boxes by 'y') and submit it; returns the response status."""
-    target = page.locator(form).first
-    for name, value in (fields or {}).items():
-        box = target.locator(f"[name={name}]").first
-        kind = box.evaluate("e => e.tagName + ':' + e.type")
-        if kind.startswith("SELECT"):
-            box.select_option(value)
-        elif kind.endswith("checkbox"):
-            box.check()
-        elif kind.endswith("radio"):
-            target.locator(f"[name={name}][value='{value}']").check()
-        else:
-            box.fill(value)
-    with page.expect_navigation() as nav:
-        target.locator("button[type=submit]").last.click()
-    response = nav.value
-    return response.status if response else 0
-
-
 def _action(page: Any, legend: str, fields: dict[str, str] | None = None) -> int:
-    return _submit(page, fields, f"form.action:has(legend:text-is('{legend}'))")
+    return submit(page, fields, f"form.action:has(legend:text-is('{legend}'))")
 
 
 def _login(browser: Any, base: str, name: str, audit: Audit | None = None) -> Any:
@@ -144,9 +105,9 @@ def _login(browser: Any, base: str, name: str, audit: Audit | None = None) -> An
     page.goto(base + "staff/login")
     if audit is not None:
         audit.check(page, "staff login")
-        assert _submit(page, {"username": name, "password": "wrong-password"}) == 401
+        assert submit(page, {"username": name, "password": "wrong-password"}) == 401
         audit.check(page, "staff login, failed")
-    assert _submit(page, {"username": name, "password": PASSWORD}) == 200
+    assert submit(page, {"username": name, "password": PASSWORD}) == 200
     return page
 
 
@@ -154,40 +115,40 @@ def _walk_citizen(browser: Any, base: str, cases: dict[str, Any], audit: Audit) 
     page = _tab(browser)
     page.goto(base + "forms/complaint/")
     audit.check(page, "complaint form")
-    assert _submit(page, {"target": "other", "consent": "y"}) == 400
+    assert submit(page, {"target": "other", "consent": "y"}) == 400
     audit.check(page, "complaint form, with errors")
     page.goto(base + "forms/complaint/")
-    assert _submit(page, {"target": "window:county-hall:1", "matter": "排队两小时无人办理", "name": "张三",
+    assert submit(page, {"target": "window:county-hall:1", "matter": "排队两小时无人办理", "name": "张三",
                           "phone": "13812345678", "consent": "y"}) == 200  # fmt: skip
     audit.check(page, "receipt (complaint)")
     page.goto(base + "forms/suggestion/")
     audit.check(page, "suggestion form")
-    assert _submit(page, {"phone": "123"}) == 400
+    assert submit(page, {"phone": "123"}) == 400
     audit.check(page, "suggestion form, with errors")
     page.goto(base + "forms/evaluation/?window=county-hall:1")
     audit.check(page, "evaluation form")
-    assert _submit(page, {"level": "2"}) == 400
+    assert submit(page, {"level": "2"}) == 400
     audit.check(page, "evaluation form, with errors")
-    assert _submit(page, {"level": "2", "reason": "等了很久"}) == 200
+    assert submit(page, {"level": "2", "reason": "等了很久"}) == 200
     audit.check(page, "evaluation done, 差评 receipt")
     page.goto(base + "forms/evaluation/?window=county-hall:1")
-    assert _submit(page, {"level": "5"}) == 200
+    assert submit(page, {"level": "5"}) == 200
     audit.check(page, "evaluation done, thanks")
     page.goto(base + "forms/track/")
     audit.check(page, "tracking form")
-    assert _submit(page) == 400
+    assert submit(page) == 400
     audit.check(page, "tracking form, with errors")
-    assert _submit(page, {"receipt_no": cases["citizen"].case.receipt_no, "query_code": "AAAAAAAA"}) == 404
+    assert submit(page, {"receipt_no": cases["citizen"].case.receipt_no, "query_code": "AAAAAAAA"}) == 404
     audit.check(page, "tracking form, not found")
     for state in ("citizen", "closed", "replied"):  # the replied case's page offers 满意 and 不满意
         page.goto(base + "forms/track/")
-        assert _submit(page, {"receipt_no": cases[state].case.receipt_no, "query_code": cases[state].query_code}) == 200
+        assert submit(page, {"receipt_no": cases[state].case.receipt_no, "query_code": cases[state].query_code}) == 200
         audit.check(page, f"case status ({state})")
-    assert _submit(page, {"reason": ""}, "form:has(input[value=unsatisfied])") == 400
+    assert submit(page, {"reason": ""}, "form:has(input[value=unsatisfied])") == 400
     audit.check(page, "case status, 不满意 without a reason")
-    assert _submit(page, {"reason": "答复没有解决问题"}, "form:has(input[value=unsatisfied])") == 200
+    assert submit(page, {"reason": "答复没有解决问题"}, "form:has(input[value=unsatisfied])") == 200
     audit.check(page, "case status, after 不满意")
-    assert _submit(page, None, "form:has(input[value=withdraw])") == 200
+    assert submit(page, None, "form:has(input[value=withdraw])") == 200
     audit.check(page, "case status, asked to confirm the withdrawal")
 
 
@@ -205,9 +166,9 @@ def _walk_staff(browser: Any, base: str, cases: dict[str, Any], audit: Audit) ->
     audit.check(clerk, "case refused, after an action (flash)")
     clerk.goto(base + "staff/register")
     audit.check(clerk, "register form")
-    assert _submit(clerk, {"matter": "电话反映"}) == 400
+    assert submit(clerk, {"matter": "电话反映"}) == 400
     audit.check(clerk, "register form, with errors")
-    assert _submit(clerk, {"target": "window:county-hall:1", "matter": "电话反映排队久", "name": "李四",
+    assert submit(clerk, {"target": "window:county-hall:1", "matter": "电话反映排队久", "name": "李四",
                            "phone": "13900001111", "first_receiver": "QX0117"}) == 200  # fmt: skip
     audit.check(clerk, "receipt (registered by staff)")
 
@@ -250,7 +211,7 @@ def _walk_429(browser: Any, base: str, audit: Audit) -> None:
     for _ in range(60):  # use up the public limit, then submit in the page
         if page.request.post(base + "forms/track/", form={"csrf_token": token}).status == 429:
             break
-    assert _submit(page) == 429
+    assert submit(page) == 429
     audit.check(page, "429 page")
 
 

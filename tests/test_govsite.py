@@ -5,7 +5,6 @@ has no WCAG 2.1 AA violation (axe-core) and is no wider than a 375 px phone."""
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import threading
@@ -24,14 +23,9 @@ from flask.testing import FlaskClient
 from core.catalogue import Catalogue
 from generator import pipeline
 from generator.render import NAV
+from tests.browser import AXE, TAGS, WCAG21_PARSING, chromium
 from tests.conftest import ROOT, TODAY
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run and `make a11y`: missing tools fail
-TOOLS = {f"Debian chromium ({CHROMIUM}: apt-get install chromium)": Path(CHROMIUM),
-         "axe-core (node_modules/axe-core/axe.min.js: npm ci)": AXE}  # fmt: skip
-MISSING = [what for what, path in TOOLS.items() if not path.exists()]
 PHONE, DESKTOP = 375, 1280  # px
 ELDER_FONT, STANDARD_FONT = "25px", "20px"  # the root font size: Material's 125 %, 长辈版 156.25 %
 ICP_LOOKUP, POLICE_LOOKUP = "https://beian.miit.gov.cn/", "https://beian.mps.gov.cn/#/query/webSearch?code="
@@ -230,8 +224,6 @@ RUN_AXE = """async ([tags, extra]) => {
     const where = (v) => v.nodes.map((n) => n.target.join(' ')).join(', ');
     return r.violations.map((v) => `${v.id} (${v.impact}) ${v.help}: ${where(v)}`);
 }"""
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-WCAG21_PARSING = ["duplicate-id", "duplicate-id-active"]  # WCAG 2.1's 4.1.1, off by default since axe 4.7
 # A card cell wider than the phone, or a wide table whose scroller is not what scrolls, would hide a column.
 HIDDEN_CELLS = """(w) => [...document.querySelectorAll('.rs-table--cards td')]
     .filter((td) => td.textContent.trim() && (td.getBoundingClientRect().right > w + 0.5 || !td.offsetParent))
@@ -256,16 +248,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if MISSING and not REQUIRED:
-        pytest.skip(" and ".join(MISSING) + " not installed")
-    assert not MISSING, " and ".join(MISSING) + " not installed (PORTAL_REQUIRE_BROWSER=1)"
-    # With PORTAL_REQUIRE_BROWSER=1 a missing Playwright is an error, not a skip.
-    sync_api = __import__("playwright.sync_api").sync_api if REQUIRED else pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-        yield instance
-        instance.close()
+    yield from chromium()
 
 
 def _without_scripts(route: Any) -> None:

@@ -3,7 +3,6 @@ without JavaScript, says 进度查询 (never 办件查询), and fits a 375 px ph
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,11 +16,10 @@ from flask.testing import FlaskClient
 
 from core.catalogue import Catalogue
 from generator.render import NAV
+from tests.browser import chromium, submit
 from tests.conftest import backend_server, login, submit_form
 from tests.factories import PASSWORD, complaint_data, make_case, make_user
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run and `make a11y`: a missing browser fails
 PHONE = 375  # px: the narrowest phone the pages must fit
 # The backend's own pages, by the label each one carries in the quick links.
 FORMS = {"我要投诉": "/forms/complaint/", "我要评价": "/forms/evaluation/", "意见建议": "/forms/suggestion/",
@@ -200,10 +198,6 @@ def test_pages_shown_once_keep_their_content(client: FlaskClient, app: Flask) ->
 
 
 # ------------------------------------------------------------------ 375 px, in Chromium
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The backend alone on SQLite, served by werkzeug in a thread, with a case to look up and a supervisor."""
@@ -216,36 +210,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium; skipped when it is missing, unless PORTAL_REQUIRE_BROWSER=1 (then the test fails)."""
-    if not Path(CHROMIUM).exists():
-        if REQUIRED:
-            pytest.fail(f"Debian chromium is not installed ({CHROMIUM}: apt-get install chromium)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    if not REQUIRED:
-        pytest.importorskip("playwright.sync_api")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
-
-
-def _submit(page: Any, fields: dict[str, str]) -> None:
-    """Fill the page's form like a person (no JavaScript) and send it."""
-    form = page.locator("main form").first
-    for name, value in fields.items():
-        box = form.locator(f"[name={name}]").first
-        kind = box.evaluate("e => e.tagName + ':' + e.type")
-        if kind.startswith("SELECT"):
-            box.select_option(value)
-        elif kind.endswith("checkbox"):
-            box.check()
-        elif kind.endswith("radio"):
-            form.locator(f"[name={name}][value='{value}']").check()
-        else:
-            box.fill(value)
-    with page.expect_navigation():
-        form.locator("button[type=submit]").last.click()
+    yield from chromium(axe=False)
 
 
 def _walk(page: Any, base: str, case: Any) -> Iterator[str]:
@@ -256,20 +221,20 @@ def _walk(page: Any, base: str, case: Any) -> Iterator[str]:
         page.goto(base + path)
         yield label
     page.goto(base + "/forms/complaint/")
-    _submit(page, {"target": "other", "consent": "y"})
+    submit(page, {"target": "other", "consent": "y"})
     yield "complaint, with errors"
     page.goto(base + "/forms/complaint/")
-    _submit(page, {"target": "window:county-hall:1", "matter": "排队两小时无人办理", "name": "张三",
+    submit(page, {"target": "window:county-hall:1", "matter": "排队两小时无人办理", "name": "张三",
                    "phone": "13812345678", "consent": "y"})  # fmt: skip
     yield "receipt"
     page.goto(base + "/forms/evaluation/?window=county-hall:1")
-    _submit(page, {"level": "2", "reason": "等了很久"})
+    submit(page, {"level": "2", "reason": "等了很久"})
     yield "evaluation done"
     page.goto(base + "/forms/track/")
-    _submit(page, {"receipt_no": case.case.receipt_no, "query_code": case.query_code})
+    submit(page, {"receipt_no": case.case.receipt_no, "query_code": case.query_code})
     yield "status"
     page.goto(base + "/staff/login")
-    _submit(page, {"username": "boss", "password": PASSWORD})
+    submit(page, {"username": "boss", "password": PASSWORD})
     page.goto(base + "/forms/evaluation/qr/")
     yield "qr cards"
 

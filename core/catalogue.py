@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core import model as m
@@ -31,6 +32,7 @@ class Catalogue:
     holidays: tuple[m.HolidayYear, ...]
     procedure: Procedure
     stats: Stats | None = None
+    files: dict[str, Path] = field(default_factory=dict)  # downloads/x.docx → the file under content/ to publish
     sources: dict[str, Document] = field(default_factory=dict, compare=False)
 
     def office(self, office_id: str) -> m.Office:

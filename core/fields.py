@@ -34,7 +34,7 @@ def _plain_text(value: str) -> str:
     return CJK_GAP.sub("", value)
 
 
-def _link(value: str) -> str:
+def link(value: str) -> str:
     """Accept only http(s) addresses or site-relative paths."""
     parts = urlsplit(value)
     if parts.scheme in ("http", "https") and parts.netloc:
@@ -75,7 +75,7 @@ def _keywords(words: list[str]) -> list[str]:
 
 
 Text = Annotated[str, Field(min_length=1), AfterValidator(_plain_text)]
-Link = Annotated[str, AfterValidator(_link)]
+Link = Annotated[str, AfterValidator(link)]
 Code = Annotated[str, Field(pattern=CODE_PATTERN, max_length=64)]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
 Keywords = Annotated[list[Text], AfterValidator(_keywords)]

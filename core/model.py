@@ -7,9 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from core.fields import DEFAULT_HOURS, DEFAULT_TIMEZONE, Code, Keywords, Link, Model, Slug, Text, absolute, zone
-from core.timelimits import TimeLimit
+from core.fields import DEFAULT_HOURS, DEFAULT_TIMEZONE, Code, Link, Model, Slug, Text, absolute, zone
+from core.guide import Basis, Faq, Fee, Handling, Implementer, Material, Remedy, Result, Service, Step
 from core.vocab import CATEGORIES, CaseCategory
+
+# The service guide's models live in core.guide; both sides name them through this module.
+__all__ = ["Basis", "Faq", "Fee", "Handling", "Implementer", "Material", "Remedy", "Result", "Service", "Step"]
 
 
 # ---------------------------------------------------------------- agency.yml
@@ -49,6 +52,7 @@ class Office(Model):
     holiday_note: Text | None = Field(None, title="节假日说明")
     phone: Text = Field(title="咨询电话")
     windows: list[Window] = Field(min_length=1, title="窗口")
+    updated: date = Field(title="更新日期")
 
     @model_validator(mode="after")
     def _unique_windows(self) -> Office:
@@ -84,6 +88,7 @@ class Post(Model):
     duties: list[Text] = Field(min_length=1, title="岗位职责")
     a: Code = Field(title="A角（工号）")
     b: Code = Field(title="B角（工号）")
+    updated: date = Field(title="更新日期")  # a new A or B, duties or windows: public within the 公开时限
 
     @field_validator("b")
     @classmethod
@@ -101,98 +106,6 @@ class Posts(Model):
     posts: list[Post] = Field(min_length=1, title="岗位")
 
 
-# -------------------------------------------------------------- services/*.yml
-class Material(Model):
-    """One item of the materials list (申请材料)."""
-
-    name: Text = Field(title="材料名称")
-    required: bool = Field(True, title="是否必需")
-    condition: Text | None = Field(None, title="需要提供的情形")
-    form: Literal["原件", "复印件", "原件和复印件", "电子材料"] = Field(title="材料形式")
-    copies: int = Field(1, ge=0, le=99, title="份数")
-    source: Text = Field(title="来源渠道")
-    notes: Text | None = Field(None, title="备注")
-    blank_form: Link | None = Field(None, title="空白表格")
-    sample: Link | None = Field(None, title="填写样例")
-
-    @model_validator(mode="after")
-    def _condition_matches_required(self) -> Material:
-        if not self.required and not self.condition:
-            raise ValueError(f"材料「{self.name}」不是必需的，请用 condition 写明在什么情形下需要提供")
-        if self.required and self.condition:
-            raise ValueError(f"材料「{self.name}」写了 condition，请同时写 required: false")
-        return self
-
-
-class Step(Model):
-    """One step of the procedure (办理流程)."""
-
-    name: Text = Field(title="环节")
-    description: Text = Field(title="办理说明")
-
-
-class Fee(Model):
-    """Fee standard and its basis; a free service says 不收费."""
-
-    standard: Text = Field(title="收费标准")
-    basis: Text = Field(title="收费依据")
-
-
-class Basis(Model):
-    """A policy basis: a law or document and its article."""
-
-    document: Text = Field(title="法规或文件名称")
-    article: Text | None = Field(None, title="条款")
-
-
-class Handling(Model):
-    """Where the service is handled: an office and some of its windows."""
-
-    office: Slug = Field(title="办理场所")
-    windows: list[Code] = Field(min_length=1, title="办理窗口")
-
-
-class Faq(Model):
-    """A frequently asked question."""
-
-    q: Text = Field(title="问题")
-    a: Text = Field(title="解答")
-
-
-class Service(Model):
-    """One service guide (办事指南), one file under services/."""
-
-    code: Code = Field(title="事项编码")
-    name: Text = Field(title="事项名称")
-    keywords: Keywords = Field(default_factory=list, title="别名（搜索关键词）")
-    category: Slug = Field(title="事项类别")
-    kind: Literal["即办件", "承诺件"] = Field(title="办件类型")
-    audience: Text = Field(title="服务对象")
-    summary: Text | None = Field(None, title="事项简介")
-    conditions: list[Text] = Field(min_length=1, title="受理条件")
-    materials: list[Material] = Field(min_length=1, title="申请材料")
-    steps: list[Step] = Field(min_length=1, title="办理流程")
-    time_limit: TimeLimit = Field(title="办理时限")
-    visits: int = Field(ge=0, le=10, title="到现场次数")
-    fee: Fee = Field(title="收费")
-    basis: list[Basis] = Field(min_length=1, title="政策依据")
-    handling: list[Handling] = Field(min_length=1, title="办理地点和窗口")
-    online: Link | None = Field(None, title="网上办理")
-    phone: Text = Field(title="咨询电话")
-    complaint_phone: Text | None = Field(None, title="投诉电话")
-    faq: list[Faq] = Field(default_factory=list, title="常见问题")
-    updated: date = Field(title="更新日期")
-    change_note: Text = Field(title="变更说明")
-
-    @model_validator(mode="after")
-    def _kind_matches_limit(self) -> Service:
-        if self.kind == "即办件" and not self.time_limit.instant:
-            raise ValueError("即办件每个阶段的承诺时限都应为「即办」；需要时间办理的请写 kind: 承诺件")
-        if self.kind == "承诺件" and self.time_limit.instant:
-            raise ValueError("承诺件至少要有一个阶段的承诺时限不是「即办」；当场办结的请写 kind: 即办件")
-        return self
-
-
 # ------------------------------------------------- promises, rules, channels
 class Promise(Model):
     """A service promise (服务承诺) and how it is supervised."""
@@ -200,6 +113,7 @@ class Promise(Model):
     title: Text = Field(title="承诺事项")
     content: Text = Field(title="承诺内容")
     supervision: Text = Field(title="监督方式")
+    updated: date = Field(title="更新日期")
 
 
 class Promises(Model):
@@ -228,6 +142,7 @@ class Rule(Model):
     name: Text = Field(title="制度名称")
     summary: Text = Field(title="概述")
     articles: list[Text] = Field(min_length=1, title="条文")
+    updated: date = Field(title="更新日期")
 
 
 class Rules(Model):

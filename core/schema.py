@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from core import model as m
 from core.fields import CODE_PATTERN, SLUG_PATTERN
 from core.procedure import Limit, Procedure
-from core.timelimits import Span, Stage
+from core.timelimits import Span, Stage, TimeLimit
 
 DIALECT = "http://json-schema.org/draft-07/schema#"  # what editors' YAML extensions support most widely
 PLACEHOLDERS = "文字中可以写 {reply} 这样的占位符，生成时换成 procedure.yml 规定的时限。"
@@ -57,12 +57,15 @@ MODELS: dict[type[BaseModel], tuple[str, str]] = {
     m.Posts: ("工作人员和岗位", "工作人员名单、单位负责人和岗位（AB角）。"),
     m.Material: ("申请材料", "一项申请材料；非必需的材料写 required: false 并用 condition 写明情形。"),
     m.Step: ("办理环节", "办理流程中的一个环节。"),
-    m.TimeLimit: ("办理时限", "按阶段写法定时限和承诺时限，以及不计入时限的情形。"),
+    TimeLimit: ("办理时限", "按阶段写法定时限和承诺时限，以及不计入时限的情形。"),
     Stage: ("办理阶段", "一个阶段（受理、决定、送达等）的法定时限和承诺时限；承诺时限不能长于法定时限。"),
     Span: ("时限", "写成「60日」（自然日）、「30个工作日」或「即办」。"),
     m.Fee: ("收费", "收费标准和依据；不收费时写“不收费”。"),
     m.Basis: ("政策依据", "法规或文件名称及条款。"),
     m.Handling: ("办理地点和窗口", "办理场所（offices.yml 中的标识）和其中的窗口号。"),
+    m.Implementer: ("实施主体", "实施事项的机关或组织，以及它的性质（法定机关、法律法规授权的组织、受委托组织）。"),
+    m.Result: ("办理结果", "申请人得到什么（证照、决定书、登记记录、待遇发放等），结果样本和送达方式。"),
+    m.Remedy: ("救济途径", "对办理结果不服时的途径、受理机关和期限（如“60日”“6个月”）。"),
     m.Faq: ("常见问题", "一问一答。"),
     m.Service: ("办事指南", "一个事项的办事指南，每个事项一个文件。"),
     m.Promise: ("服务承诺", "一项承诺及其监督方式。"),

@@ -17,6 +17,7 @@ from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
 from core.load import Content, Document, Loc, load_content, load_file
 from core.procedure import Procedure, fill_all
+from core.refs import attachments, service_refs
 from core.stats import Stats
 from core.timelimits import LateLimits
 
@@ -195,31 +196,6 @@ def _duplicates(items: Iterable[tuple[str, Document, Loc]], what: str) -> list[P
     return problems
 
 
-def _service_refs(
-    service: m.Service, doc: Document, offices: dict[str, m.Office], categories: set[str]
-) -> list[Problem]:
-    """A service must name a known category, office and windows."""
-    problems = []
-    if categories and service.category not in categories:
-        known = "、".join(sorted(categories))
-        message = f"事项类别「{service.category}」不存在；site_config.yml 中的类别有：{known}"
-        problems.append(Problem(doc.path, doc.line_of(("category",)), message))
-    for i, place in enumerate(service.handling):
-        office = offices.get(place.office)
-        if not offices:
-            break
-        if office is None:
-            message = f"办理场所「{place.office}」在 offices.yml 中不存在"
-            problems.append(Problem(doc.path, doc.line_of(("handling", i, "office")), message))
-            continue
-        numbers = {w.number for w in office.windows}
-        for j, number in enumerate(place.windows):
-            if number not in numbers:
-                message = f"「{office.name}」没有 {number} 号窗口"
-                problems.append(Problem(doc.path, doc.line_of(("handling", i, "windows", j)), message))
-    return problems
-
-
 def _post_refs(posts: m.Posts, doc: Document, offices: dict[str, m.Office]) -> list[Problem]:
     """A post must sit at known windows and name known A and B staff."""
     problems = _duplicates(((s.number, doc, ("staff", i, "number")) for i, s in enumerate(posts.staff)), "工号")
@@ -318,13 +294,15 @@ def _parse_each(docs: list[Document], cls: type[M]) -> tuple[list[tuple[M, Docum
 
 
 def _services(
-    content: Content, offices: dict[str, m.Office], config: m.SiteConfig | None, late: LateLimits
+    content: Content, parsed: dict[str, Any], config: m.SiteConfig | None
 ) -> tuple[list[tuple[m.Service, Document]], list[Problem]]:
-    """Every service guide, checked against the offices, the categories and (time limits) the calendar."""
+    """Every service guide, checked against the offices, posts, categories, files and (time limits) the calendar."""
     categories = {c.id for c in config.categories} if config else set()
+    posts = {p.id: p for p in parsed["posts"].posts} if parsed.get("posts") else None
+    late, offices = LateLimits(parsed.get("holidays")), _offices(parsed)
     services, problems = _parse_each(content.services, m.Service)
     for service, doc in services:
-        problems += _service_refs(service, doc, offices, categories) + late.problems(service, doc)
+        problems += service_refs(service, doc, content.root, offices, posts, categories) + late.problems(service, doc)
         _slim(doc)
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
     return services, problems
@@ -366,7 +344,7 @@ def validate(content: Content, config_path: Path) -> Catalogue:
     """Check everything; return the catalogue, or raise ContentError listing every problem."""
     config, config_doc, problems = load_config(config_path)
     parsed, found = _singles(content)
-    services, in_services = _services(content, _offices(parsed), config, LateLimits(parsed.get("holidays")))
+    services, in_services = _services(content, parsed, config)
     notices, in_notices = _notices(content)
     stats, in_stats = _stats(content)
     problems = content.problems + problems + found + in_services + in_notices + in_stats
@@ -390,8 +368,20 @@ def validate(content: Content, config_path: Path) -> Catalogue:
         holidays=tuple(parsed["holidays"].years),
         procedure=parsed["procedure"],
         stats=stats,
-        sources={**{s.code: d for s, d in services}, **{f"notice:{n.id}": d for n, d in notices}, SITE_DOC: config_doc},
+        files=_files(content.root, [s for s, _ in services]),
+        sources={
+            **{s.code: d for s, d in services},
+            **{f"notice:{n.id}": d for n, d in notices},
+            **{f"@{name}": d for name, d in content.singles.items()},
+            SITE_DOC: config_doc,
+        },
     )
+
+
+def _files(root: Path, services: list[m.Service]) -> dict[str, Path]:
+    """The files under content/ that guides link, to be copied into the site."""
+    found = (value for s in services for _, value in attachments(s) if not value.startswith(("http://", "https://")))
+    return {value: root / value for value in sorted(set(found))}
 
 
 def _slim(doc: Document) -> None:

@@ -1,56 +1,117 @@
-"""Warnings about valid content: late publication, expired notices, missing holiday data."""
+"""Warnings about valid content: late publication, expired notices and guides, missing holiday data."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from core.catalogue import Catalogue
 from core.errors import Problem
+from core.load import Loc
 from core.validate import SITE_DOC
 from core.workdays import WorkCalendar
 
 LEDGER = "publication.json"
 
 
+@dataclass(frozen=True)
+class Public:
+    """One thing the 公开时限 applies to: a guide, post, office, promise, rule or notice, and its date."""
+
+    key: str  # in publication.json
+    label: str  # as the warning names it
+    updated: date
+    source: str  # its document in Catalogue.sources
+    loc: Loc  # where the date is written
+
+
+def public_items(catalogue: Catalogue) -> list[Public]:
+    """Everything whose change must be public within `disclosure_days` working days."""
+    items = [Public(s.code, f"办事指南「{s.name}」", s.updated, s.code, ("updated",)) for s in catalogue.services]
+    # (ledger prefix, file and list key, the items, their id and label): each item's date is its `updated`.
+    kinds: tuple[tuple[str, str, tuple[Any, ...], Callable[[Any], tuple[str, str]]], ...] = (
+        ("post", "posts", catalogue.posts, lambda p: (p.id, f"岗位「{p.name}」及其 A、B 角")),
+        ("office", "offices", catalogue.offices, lambda o: (o.id, f"办公场所「{o.name}」")),
+        ("promise", "promises", catalogue.promises, lambda p: (p.title, f"服务承诺「{p.title}」")),
+        ("rule", "rules", catalogue.rules, lambda r: (r.id, f"制度「{r.name}」")),
+    )
+    for kind, key, values, name in kinds:
+        for i, value in enumerate(values):
+            ident, label = name(value)
+            items.append(Public(f"{kind}:{ident}", label, value.updated, f"@{key}", (key, i, "updated")))
+    items += [
+        Public(f"notice:{n.id}", f"公告「{n.title}」", n.published, f"notice:{n.id}", ("published",))
+        for n in catalogue.notices
+    ]
+    return items
+
+
+def ledger(catalogue: Catalogue, today: date) -> str:
+    """publication.json: which version of each public item the published site carries."""
+    data = {"published": today.isoformat(), "items": {p.key: p.updated.isoformat() for p in public_items(catalogue)}}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def read_ledger(site: Path) -> dict[str, str] | None:
-    """Service code → `updated` date of the version the published site carries; None if never published."""
+    """Item key → date of the version the published site carries; None if never published."""
     try:
         data = json.loads((site / LEDGER).read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.get("services", {}).items()}
+        # Sites published before every kind was tracked list only services, by code.
+        items = data.get("items", data.get("services", {}))
+        return {str(k): str(v) for k, v in items.items()}
     except (OSError, ValueError, AttributeError):
         return None
 
 
 def _late(catalogue: Catalogue, today: date, ledger: dict[str, str], cal: WorkCalendar) -> list[Problem]:
-    """公开时限: a change must be public within N working days of its `updated` date."""
+    """公开时限: a change must be public within N working days of its date."""
     limit = catalogue.config.disclosure_days
     problems = []
-    for service in catalogue.services:
-        if ledger.get(service.code) == service.updated.isoformat():
+    for item in public_items(catalogue):
+        if ledger.get(item.key) == item.updated.isoformat() or cal.between(item.updated, today) <= limit:
             continue
-        if cal.between(service.updated, today) > limit:
-            deadline = cal.add(service.updated, limit)
-            doc = catalogue.sources[service.code]
-            message = (
-                f"「{service.name}」于 {service.updated} 更新，公开时限为 {limit} 个工作日"
-                f"（应于 {deadline} 前公开），至今未发布，请尽快发布"
-            )
-            problems.append(Problem(doc.path, doc.line_of(("updated",)), message, "warning"))
+        doc = catalogue.sources.get(item.source)
+        if doc is None:
+            continue
+        message = (
+            f"{item.label}于 {item.updated} 更新，公开时限为 {limit} 个工作日"
+            f"（应于 {cal.add(item.updated, limit)} 前公开），至今未发布，请尽快发布"
+        )
+        problems.append(Problem(doc.path, doc.line_of(item.loc), message, "warning"))
     return problems
 
 
 def _expired(catalogue: Catalogue, today: date) -> list[Problem]:
-    """Expired notices are archived; the editor should know."""
+    """Expired notices and guides are archived, and a guide resting on an expired policy is out of date."""
     problems = []
     for notice in catalogue.notices:
         if notice.valid_until and notice.valid_until < today:
             doc = catalogue.sources[f"notice:{notice.id}"]
             message = f"公告「{notice.title}」已于 {notice.valid_until} 到期，已移入历史公告"
             problems.append(Problem(doc.path, doc.line_of(("valid_until",)), message, "warning"))
+    for service in catalogue.services:
+        doc = catalogue.sources[service.code]
+        if service.valid_until and service.valid_until < today:
+            message = f"办事指南「{service.name}」已于 {service.valid_until} 到期，已移入已停止办理的事项"
+            problems.append(Problem(doc.path, doc.line_of(("valid_until",)), message, "warning"))
+            continue
+        problems += [
+            Problem(
+                doc.path,
+                doc.line_of(("basis",)),
+                f"「{service.name}」的政策依据{b.document}已于 {b.valid_until} 失效，请改为现行依据，"
+                "或给事项写上有效期（valid_until）",
+                "warning",
+            )
+            for b in service.basis
+            if b.valid_until and b.valid_until < today
+        ]
     return problems
 
 

@@ -9,20 +9,7 @@ from typing import Any
 
 from core import model as m
 from core.catalogue import Catalogue
-
-# 八公开: what every service guide must disclose, and the field that carries it.
-DISCLOSURE_ITEMS: tuple[tuple[str, str], ...] = (
-    ("服务对象", "audience"),
-    ("受理条件", "conditions"),
-    ("申请材料", "materials"),
-    ("办理流程", "steps"),
-    ("办理时限", "time_limit"),
-    ("收费标准", "fee"),
-    ("政策依据", "basis"),
-    ("监督渠道", "complaint"),
-)
-# Beyond the eight: what makes a guide more useful, shown in the same matrix.
-EXTRA_ITEMS: tuple[tuple[str, str], ...] = (("网上办理", "online"), ("常见问题", "faq"))
+from generator import disclosure
 
 
 @dataclass(frozen=True)
@@ -52,6 +39,8 @@ class ServiceView:
     places: tuple[Place, ...]
     complaint_phone: str
     url: str
+    posts: tuple[PostView, ...]
+    expired: bool  # past its valid_until: the page stays, marked 已停止办理, out of every list
 
 
 def page_path(service: m.Service) -> str:
@@ -69,16 +58,17 @@ def _places(catalogue: Catalogue, handling: list[m.Handling]) -> tuple[Place, ..
     return tuple(places)
 
 
-def _disclosed(service: m.Service, complaint_phone: str) -> tuple[bool, ...]:
-    """Which 八公开 items the service actually publishes."""
-    flags = []
-    for _, attr in DISCLOSURE_ITEMS + EXTRA_ITEMS:
-        value: Any = complaint_phone if attr == "complaint" else getattr(service, attr)
-        flags.append(bool(value))
-    return tuple(flags)
+def in_force(service: m.Service, today: date) -> bool:
+    """Not past its end date (a guide without one is in force)."""
+    return not (service.valid_until and service.valid_until < today)
 
 
-def service_view(catalogue: Catalogue, service: m.Service) -> ServiceView:
+def file_href(value: str, prefix: str = "../") -> str:
+    """A link to a download: files under content/ relative to the page (`prefix` climbs to the site root)."""
+    return value if value.startswith(("http://", "https://")) else prefix + value
+
+
+def service_view(catalogue: Catalogue, service: m.Service, today: date) -> ServiceView:
     """Everything one service page shows."""
     category = next(c for c in catalogue.config.categories if c.id == service.category)
     phone = service.complaint_phone or catalogue.agency.complaint_phone
@@ -89,6 +79,8 @@ def service_view(catalogue: Catalogue, service: m.Service) -> ServiceView:
         places=_places(catalogue, service.handling),
         complaint_phone=phone,
         url=url,
+        posts=tuple(_post_view(catalogue, p) for p in catalogue.posts if p.id in service.posts),
+        expired=not in_force(service, today),
     )
 
 
@@ -124,45 +116,54 @@ def json_ld(catalogue: Catalogue, view: ServiceView) -> str:
             }
             for place in view.places
         ],
+        "category": service.type,
+        "serviceOperator": {
+            "@type": "GovernmentOrganization",
+            "name": service.implementer.name,
+            "description": service.implementer.nature,
+        },
+        "serviceOutput": {"@type": "Thing", "name": service.result.name},
         "dateModified": service.updated.isoformat(),
         # Not a schema.org term (it has none for statutory and promised limits); open data readers get each stage
         # with its units, as catalogue.json carries them.
         "timeLimit": service.time_limit.model_dump(mode="json", exclude={"explanation"}, exclude_none=True),
+        "remedies": [r.model_dump(mode="json", exclude_none=True) for r in service.remedies],
     }
+    if service.valid_until:
+        data["validUntil"] = service.valid_until.isoformat()
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     # "</script>" inside the data must not close the element.
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _post_views(catalogue: Catalogue) -> list[PostView]:
-    """Posts with their A and B staff."""
-    return [
-        PostView(
-            post,
-            catalogue.office(post.office),
-            catalogue.staff_member(post.a),
-            catalogue.staff_member(post.b),
-        )
-        for post in catalogue.posts
-    ]
+def _post_view(catalogue: Catalogue, post: m.Post) -> PostView:
+    """A post with its office and its A and B staff."""
+    return PostView(post, catalogue.office(post.office), catalogue.staff_member(post.a), catalogue.staff_member(post.b))
 
 
-def _window_services(catalogue: Catalogue) -> dict[tuple[str, str], list[m.Service]]:
+def _window_services(services: list[m.Service]) -> dict[tuple[str, str], list[m.Service]]:
     """(office id, window number) → services handled there."""
     table: dict[tuple[str, str], list[m.Service]] = {}
-    for service in catalogue.services:
+    for service in services:
         for item in service.handling:
             for number in item.windows:
                 table.setdefault((item.office, number), []).append(service)
     return table
 
 
+def _downloads(services: list[m.Service]) -> list[tuple[m.Service, list[m.Material]]]:
+    """表格下载: each guide in force with the materials that have a blank form or a sample."""
+    found = [(s, [x for x in s.materials if x.blank_form or x.sample]) for s in services]
+    return [(s, materials) for s, materials in found if materials]
+
+
 def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
     """The site-wide context every template receives."""
+    services = [s for s in catalogue.services if in_force(s, today)]
     by_category: dict[str, list[m.Service]] = {c.id: [] for c in catalogue.config.categories}
-    for service in catalogue.services:
+    for service in services:
         by_category[service.category].append(service)
-    by_code = {s.code: s for s in catalogue.services}
+    by_code = {s.code: s for s in services}
     current = [n for n in catalogue.notices if n.valid_from <= today and not (n.valid_until and n.valid_until < today)]
     upcoming = [n for n in catalogue.notices if n.valid_from > today]
     archived = [n for n in catalogue.notices if n.valid_until and n.valid_until < today]
@@ -172,10 +173,12 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "offices": catalogue.offices,
         "categories": catalogue.config.categories,
         "by_category": by_category,
-        "services": catalogue.services,
+        "services": services,
+        "services_expired": [s for s in catalogue.services if not in_force(s, today)],
+        "downloads": _downloads(services),
         "popular": [by_code[c] for c in catalogue.config.popular if c in by_code],
-        "posts": _post_views(catalogue),
-        "window_services": _window_services(catalogue),
+        "posts": [_post_view(catalogue, p) for p in catalogue.posts],
+        "window_services": _window_services(services),
         "promises": catalogue.promises,
         "rules": catalogue.rules,
         "complaints": catalogue.complaints,
@@ -186,10 +189,7 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "procedure": catalogue.procedure,
         "notices_current": current + upcoming,
         "notices_archived": archived,
-        "disclosure_items": [label for label, _ in DISCLOSURE_ITEMS + EXTRA_ITEMS],
-        "matrix": [
-            (s, _disclosed(s, s.complaint_phone or catalogue.agency.complaint_phone)) for s in catalogue.services
-        ],
+        "matrices": disclosure.matrices(services),
         "forms": catalogue.config.forms,
         "today": today,
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import resource
 import time
 from dataclasses import dataclass, field, replace
@@ -48,15 +47,6 @@ def check(content: Path, config: Path, today: date, published: Path) -> CheckRes
     return CheckResult(catalogue, warnings=audit.audit(catalogue, today, content, published))
 
 
-def _ledger(catalogue: Catalogue, today: date) -> str:
-    """publication.json: which version of each service the published site carries."""
-    data = {
-        "published": today.isoformat(),
-        "services": {s.code: s.updated.isoformat() for s in catalogue.services},
-    }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
 class _Stages:
     """Wall time per stage and peak memory, for `portal build --timings` and the benchmark."""
 
@@ -75,11 +65,13 @@ def build_site(
 ) -> int:
     """Render, build aside and swap into `out`; on any failure `out` is left untouched."""
     stages = stages or _Stages()
-    files = itertools.chain(render.iter_site(catalogue, today), [("docs/publication.json", _ledger(catalogue, today))])
+    ledger = ("docs/publication.json", audit.ledger(catalogue, today))
+    files = itertools.chain(render.iter_site(catalogue, today), [ledger])
     staging = write.make_staging(out)
     try:
         build_dir, site_dir = staging / "build", staging / "site"
         pages = write.write_files(build_dir, files, render.theme_files())
+        write.copy_files(build_dir / "docs", catalogue.files)
         stages.mark("render")
         run_mkdocs(build_dir, site_dir)
         stages.mark("mkdocs")

@@ -30,6 +30,7 @@ PLACEHOLDER_MARKS = str.maketrans("", "", "\x02\x03")
 NAV: tuple[tuple[str, str], ...] = (
     ("首页", "index.md"),
     ("办事指南", "services/index.md"),
+    ("表格下载", "downloads.md"),
     ("限时办结", "time-limits.md"),
     ("服务承诺", "promises.md"),
     ("窗口与人员", "windows.md"),
@@ -100,6 +101,7 @@ def _environment() -> Environment:
         para=_para,
         url=_url,
         qr=_qr,
+        file=lambda value, prefix="../": _url(ctx.file_href(value, prefix)),
     )
     return env
 
@@ -191,6 +193,7 @@ def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
         "disclosure",
         "about",
         "search",
+        "downloads",
         "contact",
         "privacy",
     ):
@@ -211,7 +214,7 @@ def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
         yield page(f"notices/{notice.id}.md", "notice.md.j2", notice=notice)
     service_template = env.get_template("service.md.j2")
     for service in catalogue.services:
-        view = ctx.service_view(catalogue, service)
+        view = ctx.service_view(catalogue, service, today)
         jsonld = Markup(ctx.json_ld(catalogue, view))
         yield f"docs/services/{service.code}.md", service_template.render(v=view, s=service, jsonld=jsonld)
     yield "docs/catalogue.json", ctx.catalogue_json(catalogue, today)

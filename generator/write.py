@@ -30,6 +30,14 @@ def write_files(root: Path, files: Iterable[tuple[str, str]], theme: dict[str, b
     return pages
 
 
+def copy_files(root: Path, files: dict[str, Path]) -> None:
+    """Copy content files (blank forms, samples) into the build as they are."""
+    for rel, source in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+
+
 def publish(built: Path, out: Path) -> None:
     """Replace `out` with `built` by two renames; the old site is removed only after."""
     old = out.with_name(f".{out.name}-old-{os.getpid()}")

@@ -1,4 +1,4 @@
-"""Warnings: 公开时限 for unpublished changes, expired notices, missing holiday data."""
+"""Warnings: 公开时限 for unpublished changes of every kind, expired notices and guides, missing holiday data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import pipeline
+from generator import audit, pipeline
 from tests.conftest import line_of
 
 SVC = "content/services/jy-shiye-dengji.yml"
@@ -35,7 +35,7 @@ def test_change_older_than_the_limit_and_unpublished_is_warned(project: Path) ->
     assert not any("JY-001" in w or "失业登记" in w for w in on_time)
     late = [w for w in _late(_warnings(project, date(2026, 11, 10))) if "「失业登记」" in w]
     assert late == [
-        f"content/services/jy-shiye-dengji.yml:{line}: 警告：「失业登记」于 2026-11-02 更新，"
+        f"content/services/jy-shiye-dengji.yml:{line}: 警告：办事指南「失业登记」于 2026-11-02 更新，"
         "公开时限为 5 个工作日（应于 2026-11-09 前公开），至今未发布，请尽快发布"
     ]
 
@@ -45,6 +45,67 @@ def test_published_version_is_not_warned(project: Path, edit: Callable[..., Path
     assert not any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23), ledger)))
     edit(SVC, "updated: 2026-11-02", "updated: 2026-11-03")  # a newer, unpublished change
     assert any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 11, 23), ledger)))
+
+
+# Every kind the 公开时限 covers: the file, the item's first line, the new date, and how the warning names it.
+KINDS = [
+    ("content/posts.yml", "  - id: shebaoka\n    updated: 2026-09-01", "岗位「社保卡服务岗」及其 A、B 角"),
+    (
+        "content/offices.yml",
+        "  - id: chengguan-suo\n    updated: 2026-11-20",
+        "办公场所「城关街道人力资源和社会保障所」",
+    ),
+    ("content/promises.yml", "  - title: 零收费\n    updated: 2026-11-20", "服务承诺「零收费」"),
+    ("content/rules.yml", "  - id: badge\n    updated: 2026-11-20", "制度「挂牌上岗制」"),
+]
+
+
+@pytest.mark.parametrize(("rel", "item", "label"), KINDS, ids=[k[0] for k in KINDS])
+def test_every_kind_of_change_must_be_public_in_time(
+    project: Path, edit: Callable[..., Path], rel: str, item: str, label: str
+) -> None:
+    published = pipeline.check(project / "content", project / "site_config.yml", date(2026, 12, 1), project / "x")
+    assert published.catalogue is not None
+    ledger = json.loads(audit.ledger(published.catalogue, date(2026, 12, 1)))["items"]
+    assert _late(_warnings(project, date(2026, 12, 14), ledger)) == []  # everything as published
+    edit(rel, item, item.rsplit(": ", 1)[0] + ": 2026-12-01")  # a change on 1 December, not yet published
+    line = line_of(project / rel, item.split("\n")[0]) + 1
+    assert _late(_warnings(project, date(2026, 12, 8), ledger)) == []  # five working days: 2 … 8 December
+    assert _late(_warnings(project, date(2026, 12, 9), ledger)) == [
+        f"{rel}:{line}: 警告：{label}于 2026-12-01 更新，公开时限为 5 个工作日"
+        "（应于 2026-12-08 前公开），至今未发布，请尽快发布"
+    ]
+
+
+def test_a_notice_must_be_public_within_the_limit_of_its_date(project: Path) -> None:
+    notice = "content/notices/2026-linghuo-jiuye-shebao-butie.yml"
+    late = [w for w in _late(_warnings(project, date(2026, 12, 31))) if w.startswith(notice)]
+    assert len(late) == 1 and "公告「" in late[0] and f":{line_of(project / notice, 'published:')}:" in late[0]
+
+
+def test_a_ledger_from_before_every_kind_was_tracked_still_counts_its_services(project: Path) -> None:
+    # publication.json of an older site: {"services": {code: date}}; the guides it lists are not reported again.
+    assert not any("「失业登记」" in w for w in _late(_warnings(project, date(2026, 12, 31), {"JY-001": "2026-11-02"})))
+
+
+def test_an_expired_guide_is_archived_with_a_warning(project: Path, edit: Callable[..., Path]) -> None:
+    edit(SVC, "change_note:", "valid_until: 2026-11-30\nchange_note:")
+    expired = [w for w in _warnings(project, date(2026, 12, 1)) if "已移入已停止办理的事项" in w]
+    assert expired == [
+        f"{SVC}:{line_of(project / SVC, 'valid_until:')}: "
+        "警告：办事指南「失业登记」已于 2026-11-30 到期，已移入已停止办理的事项"
+    ]
+    assert not any("已移入已停止办理" in w for w in _warnings(project, date(2026, 11, 30)))  # its last day
+
+
+def test_a_guide_resting_on_an_expired_policy_is_warned(project: Path, edit: Callable[..., Path]) -> None:
+    edit(SVC, "    article: 第三十五条、第五十二条", "    article: 第三十五条、第五十二条\n    valid_until: 2026-06-30")
+    found = [w for w in _warnings(project, date(2026, 11, 23)) if "失效" in w and "失业登记" in w]
+    assert found == [
+        f"{SVC}:{line_of(project / SVC, 'basis:', 2)}: "
+        "警告：「失业登记」的政策依据《中华人民共和国就业促进法》已于 2026-06-30 失效，"
+        "请改为现行依据，或给事项写上有效期（valid_until）"
+    ]
 
 
 def test_never_published_site_gives_one_warning(project: Path) -> None:

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from core import guide, procedure, timelimits
 from core import model as m
-from core import procedure, timelimits
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs/content.md"
 ARCH = ROOT / "docs/architecture.md"
 MODELS = [
     cls
-    for module in (m, procedure, timelimits)
+    for module in (m, guide, procedure, timelimits)
     for cls in vars(module).values()
     if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not m.Model and cls.__module__ == module.__name__
 ]

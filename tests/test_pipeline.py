@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -24,7 +26,7 @@ PAGES = (
     "index.html", "services/index.html", "time-limits/index.html", "promises/index.html",
     "windows/index.html", "rules/index.html", "complaints/index.html", "notices/index.html",
     "notices/archive/index.html", "disclosure/index.html", "about/index.html",
-    "search/index.html", "offices/county-hall/index.html", "categories/jiuye/index.html",
+    "search/index.html", "offices/county-hall/index.html", "categories/jiuye/index.html", "downloads/index.html",
 )  # fmt: skip
 
 
@@ -47,7 +49,55 @@ def test_open_data_and_ledger(built_site: Path, catalogue: Catalogue) -> None:
     assert len(data["services"]) == len(catalogue.services)
     ledger = json.loads((built_site / "publication.json").read_text(encoding="utf-8"))
     assert ledger["published"] == TODAY.isoformat()
-    assert ledger["services"]["JY-001"] == "2026-11-02"
+    assert ledger["items"]["JY-001"] == "2026-11-02"
+    assert ledger["items"]["post:jiuye-dengji"] and ledger["items"]["rule:badge"]  # every kind, see test_audit
+
+
+LINK = re.compile(r'\s(?:href|src)="([^"]*)"')
+ID = re.compile(r'\sid="([^"]+)"')
+
+
+def _broken(site: Path, page: Path, ref: str, backend: tuple[str, ...]) -> str | None:
+    """Why an internal link from `page` leads nowhere, or None when it resolves (anchor included)."""
+    ref = html.unescape(ref)
+    parts = urlsplit(ref)
+    if parts.scheme or parts.netloc or ref.startswith(backend):
+        return None  # another site, or the backend's pages (served beside the site: see test_site)
+    if ref.startswith("/"):
+        return "absolute: breaks when the site is served under a sub-path"
+    target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file() or site.resolve() not in target.parents:
+        return "no such file"
+    anchors = ID.findall(target.read_text(encoding="utf-8")) if target.suffix == ".html" else []
+    return "no such anchor" if parts.fragment and unquote(parts.fragment) not in anchors else None
+
+
+def test_no_internal_link_is_broken(built_site: Path, catalogue: Catalogue) -> None:
+    """Every href and src of every page, followed: files, downloads and anchors (0 broken allowed)."""
+    backend = tuple(catalogue.config.forms.model_dump().values())
+    broken, followed = [], 0
+    for page in _html_files(built_site):
+        for ref in LINK.findall(page.read_text(encoding="utf-8")):
+            followed += 1
+            if why := _broken(built_site, page, ref, backend):
+                broken.append(f"{page.relative_to(built_site)}: {ref} ({why})")
+    assert followed > 1000 and broken == [], "\n".join(broken)
+
+
+def test_blank_forms_and_samples_are_published_and_listed(built_site: Path, catalogue: Catalogue) -> None:
+    assert len(catalogue.files) >= 30
+    for rel, source in catalogue.files.items():
+        assert (built_site / rel).read_bytes() == source.read_bytes(), rel
+    listing = (built_site / "downloads/index.html").read_text(encoding="utf-8")
+    employment = [s for s in catalogue.services if s.code.startswith("JY-")]
+    assert len(employment) >= 15
+    for service in employment:
+        forms = [x for x in service.materials if x.blank_form]
+        assert forms and all(x.sample for x in forms), service.code
+        # The page is downloads/ itself: its links are the bare file names, beside it.
+        assert all(f'href="{x.blank_form.removeprefix("downloads/")}"' in listing for x in forms), service.code
 
 
 def test_no_third_party_requests(built_site: Path) -> None:

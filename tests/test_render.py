@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,11 @@ def test_editor_text_is_shown_literally(text: str, shown: str) -> None:
 def test_service_page_carries_every_disclosure_field(pages: dict[str, str], catalogue: Catalogue) -> None:
     for service in catalogue.services:
         page = pages[f"docs/services/{service.code}.md"]
-        for heading in ("服务对象", "受理条件", "申请材料", "办理流程", "办理时限", "收费标准", "政策依据",
-                        "办理地点和时间", "咨询与投诉"):  # fmt: skip
+        for heading in ("事项信息", "服务对象", "受理条件", "申请材料", "办理流程", "办理时限", "收费标准", "政策依据",
+                        "办理结果", "承办岗位", "办理地点和时间", "咨询与投诉"):  # fmt: skip
             assert f"## {heading}" in page, (service.code, heading)
+        assert ("## 救济途径" in page) == (service.type != "公共服务" or bool(service.remedies)), service.code
+        assert service.implementer.name in page and service.type in page
         assert "最后更新" in page and "变更说明" in page
         assert 'class="rs-sheet"' in page and "<svg" in page  # printable notice with offline QR code
         assert len(re.findall(r"^\| \d+ \|", page, re.M)) >= len(service.materials)
@@ -65,13 +68,26 @@ def test_json_ld_is_a_government_service(pages: dict[str, str]) -> None:
     assert data["@type"] == "GovernmentService"
     assert data["identifier"] == "JY-001" and data["name"] == "失业登记"
     assert data["provider"]["name"] == "青溪县人力资源和社会保障局"
+    assert data["category"] == "公共服务" and data["serviceOperator"]["name"] and data["serviceOutput"]["name"]
+    assert "remedies" in data and "validUntil" not in data
+
+
+def test_json_ld_carries_remedies_and_the_end_date(catalogue: Catalogue) -> None:
+    from generator import context
+
+    service = next(s for s in catalogue.services if s.valid_until)
+    data = json.loads(context.json_ld(catalogue, context.service_view(catalogue, service, TODAY)))
+    assert data["validUntil"] == service.valid_until.isoformat()  # type: ignore[union-attr]
+    acted = next(s for s in catalogue.services if s.remedies)
+    data = json.loads(context.json_ld(catalogue, context.service_view(catalogue, acted, TODAY)))
+    assert {r["kind"] for r in data["remedies"]} == {r.kind for r in acted.remedies}
 
 
 def test_json_ld_cannot_close_its_script(catalogue: Catalogue) -> None:
     from generator import context
 
     service = catalogue.services[0].model_copy(update={"name": "a</script><script>alert(1)"})
-    text = context.json_ld(catalogue, context.service_view(catalogue, service))
+    text = context.json_ld(catalogue, context.service_view(catalogue, service, TODAY))
     assert "</script>" not in text and json.loads(text)["name"] == "a</script><script>alert(1)"
 
 
@@ -95,15 +111,22 @@ def test_notices_split_into_current_and_archive(pages: dict[str, str]) -> None:
     assert "高校毕业生就业见习岗位" in pages["docs/notices/archive.md"]
 
 
-def test_disclosure_matrix_has_a_row_per_service(pages: dict[str, str], catalogue: Catalogue) -> None:
-    page = pages["docs/disclosure.md"]
-    rows = [line for line in page.splitlines() if line.startswith("| [")]
-    assert len(rows) == len(catalogue.services)
-    assert all(row.count("|") == 12 for row in rows)  # name + 8 items + 2 extras
-
-
 def test_the_guide_landing_page_lists_every_service(pages: dict[str, str], catalogue: Catalogue) -> None:
     landing = pages["docs/services/index.md"]
     escaped = {s.code: s.code.replace("-", "\\-") for s in catalogue.services}  # Markdown-escaped as on the page
     missing = [code for code, text in escaped.items() if f"](../services/{text}.md)" not in landing]
     assert missing == [] and len(catalogue.config.popular) > 1
+
+
+def test_an_expired_guide_leaves_every_list_but_keeps_its_page(catalogue: Catalogue) -> None:
+    expiring = next(s for s in catalogue.services if s.valid_until)
+    assert expiring.valid_until is not None
+    link = f"services/{expiring.code.replace('-', chr(92) + '-')}.md"
+    before = dict(render.iter_site(catalogue, expiring.valid_until))
+    after = dict(render.iter_site(catalogue, expiring.valid_until + timedelta(days=1)))
+    assert "已停止办理的事项" not in before["docs/services/index.md"]
+    assert f"本事项办理期限至 {expiring.valid_until}" in before[f"docs/services/{expiring.code}.md"]
+    assert "## 已停止办理的事项" in after["docs/services/index.md"]
+    for listing in ("docs/time-limits.md", "docs/disclosure.md", f"docs/categories/{expiring.category}.md"):
+        assert link in before[listing] and link not in after[listing], listing
+    assert "本事项已停止办理" in after[f"docs/services/{expiring.code}.md"]

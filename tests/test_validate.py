@@ -48,13 +48,6 @@ CASES = [
         "链接「javascript:alert(1)//rsj.qingxi",
         "online:",
     ),
-    (
-        SVC,
-        "blank_form: /downloads/",
-        "blank_form: //evil.example/",
-        "无效：只能是 http:// 或 https://",
-        "blank_form:",
-    ),
     (SVC, "name: 失业登记", "name: <b>失业登记</b>", "不能包含 HTML 标签（发现 <b>）", "name: <b>"),
     (
         SVC,

@@ -33,6 +33,7 @@ from wtforms.validators import Length
 
 from core import model as m
 from core.fields import CJK_GAP, CODE_PATTERN, HTML_TAG, SLUG_PATTERN, Link, Text
+from core.guide import Attachment
 from core.load import Document, load_file
 from core.procedure import fill_all
 from core.validate import SINGLE_MODELS, parse
@@ -218,9 +219,9 @@ class Tally:
 # Content fields are found from the models: Text and Link fields carry payloads, Code and Slug fields are
 # identifiers (every payload is refused there). Single-instance fields (agency.yml, site_config.yml …) get
 # several payloads joined with SEP, since a build has only one of them; everything else gets one payload a slot.
-TEXT_CHECK, LINK_CHECK = get_args(Text)[-1], get_args(Link)[-1]
+TEXT_CHECK, LINK_CHECK, FILE_CHECK = get_args(Text)[-1], get_args(Link)[-1], get_args(Attachment)[-1]
 SEP = " ¦ "
-BENIGN = {"text": "示例文字", "link": "/xss/benign/"}
+BENIGN = {"text": "示例文字", "link": "https://xss.example.gov.cn/benign/"}  # a link a file field accepts too
 BIG_ROUNDS = 2  # builds with extra entries; more rounds are added when single fields need them
 PER_SLOT = {"notices": 4, "offices": 4, "categories": 4}  # payloads per new entry for kinds with a page each
 NOT_FILLED = {("Material", "condition")}  # optional, but only with required: false
@@ -260,7 +261,7 @@ def classify(info: FieldInfo) -> tuple[str | None, bool, type[BaseModel] | None]
     kind = None
     if any(mark == TEXT_CHECK for mark in marks):
         kind = "text"
-    elif any(mark == LINK_CHECK for mark in marks):
+    elif any(mark in (LINK_CHECK, FILE_CHECK) for mark in marks):  # a file on another site is a link
         kind = "link"
     elif any(getattr(mark, "pattern", None) in (CODE_PATTERN, SLUG_PATTERN) for mark in marks):
         kind = "code"
@@ -356,7 +357,9 @@ def expand(docs: dict[str, Any], r: int, n: int) -> None:
     for i in range(new["services"]):
         service = copy.deepcopy(template) | {"code": f"XSS-{r}{i:03d}", "complaint_phone": "0575-8612 3499"}
         for material in service["materials"]:
-            material.update(notes="备注", blank_form="/xss/form.pdf", sample="/xss/sample.pdf")
+            material.update(
+                notes="备注", blank_form="https://xss.example.gov.cn/f.pdf", sample="https://xss.example.gov.cn/s.pdf"
+            )
         docs[f"content/services/xss-{r}-{i:03d}.yml"] = service
     notice = docs["content/notices/2026-linghuo-jiuye-shebao-butie.yml"]
     for i in range(new["notices"]):
@@ -375,8 +378,8 @@ def expand(docs: dict[str, Any], r: int, n: int) -> None:
         a, b = f"X{r}{i:03d}A", f"X{r}{i:03d}B"
         posts["staff"] += [{"number": a, "name": "甲"}, {"number": b, "name": "乙"}]
         posts["posts"].append({"id": f"xss-{r}-{i:03d}", "name": "岗位", "office": "county-hall", "windows": ["1"],
-                               "duties": ["职责"], "a": a, "b": b})  # fmt: skip
-    promise = {"title": "承诺", "content": "内容", "supervision": "监督"}
+                               "duties": ["职责"], "a": a, "b": b, "updated": date(2026, 9, 1)})  # fmt: skip
+    promise = {"title": "承诺", "content": "内容", "supervision": "监督", "updated": date(2026, 9, 1)}
     docs["content/promises.yml"]["promises"] += [dict(promise) for _ in range(each)]
     channel = {"kind": "网上", "name": "渠道", "detail": "详情", "hours": "时间", "link": "/xss/", "notes": "说明"}
     docs["content/complaint_channels.yml"]["channels"] += [dict(channel) for _ in range(each)]
@@ -596,6 +599,7 @@ def test_site_shows_every_payload_as_text(project: Path, built_site: Path, monke
     for r, docs in enumerate(rounds):
         root = project / f"round{r}"
         placed = [p for p in placements if p.round == r]
+        shutil.copytree(project / "content/downloads", root / "content/downloads")  # the forms the guides link
         refusals_by_check(root, docs, placed, tally)
         pipeline.build(root / "content", root / "site_config.yml", root / "site", TODAY)
         strings = {}

@@ -80,6 +80,15 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def assert_refused(result: pipeline.CheckResult, path: Path, message: str, needle: str | tuple[str, int]) -> None:
+    """The check failed with `message` on the line of `path` holding `needle` (or its nth occurrence)."""
+    assert result.catalogue is None
+    hits = [p for p in result.errors if message in p.message]
+    assert hits, "\n".join(p.format() for p in result.errors)
+    text, nth = (needle, 1) if isinstance(needle, str) else needle
+    assert (hits[0].path.name, hits[0].line) == (path.name, line_of(path, text, nth))
+
+
 def line_of(path: Path, needle: str, nth: int = 1) -> int:
     """1-based line of the `nth` line containing `needle`."""
     found = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if needle in line]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generator import pipeline
-from tests.conftest import line_of
+from tests.conftest import assert_refused
 
 SVC = "content/services/jy-shiye-dengji.yml"  # 公共服务, no remedies, a blank form and a sample
 ACT = "content/services/sb-gongshang-rending.yml"  # 行政确认, with remedies
@@ -60,11 +60,7 @@ def test_each_guide_rule_names_file_line_and_problem(
     rel: str, old: str, new: str, message: str, needle: str,
 ) -> None:  # fmt: skip
     path = edit(rel, old, new)
-    result = check()
-    assert result.catalogue is None
-    hits = [p for p in result.errors if message in p.message]
-    assert hits, "\n".join(p.format() for p in result.errors)
-    assert (hits[0].path.name, hits[0].line) == (path.name, line_of(path, needle))
+    assert_refused(check(), path, message, needle)
 
 
 def test_a_public_service_needs_no_remedies_but_may_have_them(

@@ -10,7 +10,7 @@ import pytest
 from core import refs
 from core.catalogue import Catalogue
 from generator import pipeline
-from tests.conftest import line_of
+from tests.conftest import assert_refused, line_of
 
 SVC = "content/services/jy-shiye-dengji.yml"
 
@@ -42,10 +42,7 @@ def test_a_guide_names_only_what_exists(
     edit: Callable[..., Path], check: Callable[[], pipeline.CheckResult], old: str, new: str, message: str, needle: str
 ) -> None:
     path = edit(SVC, old, new)
-    errors = check().errors
-    hits = [p for p in errors if message in p.message]
-    assert hits, "\n".join(p.format() for p in errors)
-    assert (hits[0].path.name, hits[0].line) == (path.name, line_of(path, needle))
+    assert_refused(check(), path, message, needle)
 
 
 def test_a_deleted_form_is_refused_where_every_guide_links_it(

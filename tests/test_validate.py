@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import line_of
+from generator import pipeline
+from tests.conftest import assert_refused, line_of
 
 SVC = "content/services/jy-shiye-dengji.yml"
 NOTICE = "content/notices/2026-linghuo-jiuye-shebao-butie.yml"
@@ -219,17 +220,11 @@ CASES = [
 
 @pytest.mark.parametrize(("rel", "old", "new", "message", "needle"), CASES, ids=[c[3][:24] for c in CASES])
 def test_each_rule_names_file_line_and_problem(
-    project: Path, edit: Callable[..., Path], check: Callable[..., object],
+    project: Path, edit: Callable[..., Path], check: Callable[[], pipeline.CheckResult],
     rel: str, old: str, new: str, message: str, needle: str | tuple[str, int],
 ) -> None:  # fmt: skip
     path = edit(rel, old, new)
-    result = check()
-    assert result.catalogue is None
-    hits = [p for p in result.errors if message in p.message]
-    assert hits, "\n".join(p.format() for p in result.errors)
-    assert hits[0].path.name == path.name
-    text, nth = (needle, 1) if isinstance(needle, str) else needle
-    assert hits[0].line == line_of(path, text, nth)
+    assert_refused(check(), path, message, needle)
 
 
 def test_shipped_content_has_no_errors(check: Callable[..., object]) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run build check test lint goldens bench bench-queue fuzz crash multiserver clean a11y
+.PHONY: run build check test lint goldens bench bench-build bench-complaints bench-queue fuzz crash multiserver clean a11y
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -40,8 +40,16 @@ test: lint  ## ruff check, ruff format --check, lint-imports, mypy, pytest
 goldens: $(STAMP)  ## rewrite tests/golden/ after an intended change to the pages
 	$(BIN)/python -m pytest tests/test_render.py --update-goldens -q
 
-bench: $(STAMP)  ## measure build time and sizes; writes docs/performance.md
+bench: $(STAMP)  ## every figure of docs/performance.md: the build, the staff queue, the complaint POST
 	$(BIN)/python -m bench.build
+	$(BIN)/python -m bench.queue
+	$(BIN)/python -m bench.complaints
+
+bench-build: $(STAMP)  ## build time, memory and sizes at 10,000 services; writes its section of docs/performance.md
+	$(BIN)/python -m bench.build
+
+bench-complaints: $(STAMP)  ## complaint POST under gunicorn (SQLite, PostgreSQL) against a bare insert, load from wrk
+	$(BIN)/python -m bench.complaints
 
 bench-queue: $(STAMP)  ## staff queue at 100,000 cases, SQLite and PostgreSQL; writes its section of docs/performance.md
 	$(BIN)/python -m bench.queue

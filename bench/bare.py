@@ -33,6 +33,7 @@ def create_table() -> None:
         _postgres().commit()
     else:
         with sqlite3.connect(DATABASE) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")  # kept by the file: the same durable mode ours uses
             conn.execute(ddl.format("INTEGER"))
 
 

@@ -1,7 +1,8 @@
 -- wrk script for bench/complaints.py: every request is a complaint form posted by a browser that fetched the
 -- form once (the session cookie and CSRF token come as arguments); each POST carries a fresh per-form token,
--- as each new form page would. Prints one "BENCH {json}" line with the figures the harness reads.
-local cookie, prefix
+-- as each new form page would; with a pause (ms) each connection waits that long before its next POST, so 50
+-- clients offer a steady rate instead of saturating the server. Prints one "BENCH {json}" line for the harness.
+local cookie, prefix, pause
 local started = 0
 
 function setup(thread)
@@ -11,7 +12,7 @@ function setup(thread)
 end
 
 function init(args)
-  cookie, prefix = args[1], args[2]
+  cookie, prefix, pause = args[1], args[2], tonumber(args[3])
   math.randomseed(os.time() * 100 + thread_id)
 end
 
@@ -25,6 +26,11 @@ function request()
   local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
   if cookie ~= "" then headers["Cookie"] = cookie end
   return wrk.format("POST", "/forms/complaint/", headers, prefix .. "&token=" .. token())
+end
+
+-- a client's think time between two POSTs (0: back to back, the server saturated)
+function delay()
+  return pause
 end
 
 function done(summary, latency, requests)

@@ -78,3 +78,30 @@ def test_two_accounts_that_would_become_one_stop_the_upgrade_naming_both(tmp_pat
     with pytest.raises(StorageError, match="账号「Zhang」和「zhang」登录时会被视为同一个用户名「zhang」"):
         db.create_schema(engine)
     engine.dispose()
+
+
+def test_sqlite_writers_queue_across_processes_on_a_lock_file(tmp_path: Any) -> None:
+    """A writer holds `<file>-writer.lock` for the whole transaction: another process (a gunicorn worker) waits
+    on it, woken at once, instead of polling SQLite's busy handler; the lock is released on commit."""
+    import fcntl
+    import os
+
+    url = f"sqlite:///{tmp_path}/w.db"
+    sessions = db.make_sessions(db.make_engine(url))
+    lock = tmp_path / "w.db-writer.lock"
+
+    def taken_elsewhere() -> bool:
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a separate open file: as another process sees it
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    with db.transaction(sessions) as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+        assert taken_elsewhere()
+        assert oct(lock.stat().st_mode & 0o777) == "0o600"
+    assert not taken_elsewhere()

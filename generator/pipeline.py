@@ -12,7 +12,8 @@ from pathlib import Path
 from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
 from core.validate import load_catalogue
-from generator import audit, render, write
+from generator import audit, cache, render, write
+from generator.cache import Cache
 from generator.mkdocs_build import run_mkdocs, run_pagefind
 
 
@@ -65,8 +66,9 @@ def build_site(
 ) -> int:
     """Render, build aside and swap into `out`; on any failure `out` is left untouched."""
     stages = stages or _Stages()
+    store = Cache(cache.beside(out))
     ledger = ("docs/publication.json", audit.ledger(catalogue, today))
-    files = itertools.chain(render.iter_site(catalogue, today), [ledger])
+    files = itertools.chain(render.iter_site(catalogue, today, store), [ledger])
     staging = write.make_staging(out)
     try:
         build_dir, site_dir = staging / "build", staging / "site"
@@ -81,6 +83,7 @@ def build_site(
             write.discard(keep_markdown)
             build_dir.rename(keep_markdown)
         write.publish(site_dir, out)
+        store.prune()  # only after success: a failed build keeps what the next one can reuse
     finally:
         write.discard(staging)
     stages.mark("publish")

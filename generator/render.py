@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,9 @@ from markupsafe import Markup, escape
 from core.catalogue import Catalogue
 from core.stats import Stats
 from core.vocab import LEVELS
+from generator import cache
 from generator import context as ctx
+from generator.cache import Cache
 from generator.charts import bars, percent
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,15 +79,23 @@ def _url(value: str) -> Markup:
     return Markup(quote(value, safe=URL_SAFE).replace("&", "&amp;"))
 
 
-def _qr(value: str) -> Markup:
-    """An offline QR code of `value` as inline SVG."""
-    # A fixed mask skips segno's search for the best of eight (80 % of render time at scale);
-    # every mask is valid and scans fine at this size.
+QR_KEY = ("error=m mask=4 micro=False", "scale=2 border=2 omitsize=False", version("segno"))  # as _qr makes them
+
+
+def _qr(value: str, store: Cache | None = None) -> Markup:
+    """An offline QR code of `value` as inline SVG (half the render stage at scale: kept in the build cache)."""
+    name = cache.key("qr", value, *QR_KEY)
+    found = store.get(name) if store is not None else None
+    if found is not None:
+        return Markup(found.decode("utf-8"))
+    # A fixed mask skips segno's search for the best of eight; every mask is valid and scans fine at this size.
     svg = segno.make(value, error="m", mask=4, micro=False).svg_inline(scale=2, border=2, omitsize=False)
+    if store is not None:
+        store.put(name, svg.encode("utf-8"))
     return Markup(svg)
 
 
-def _environment() -> Environment:
+def _environment(store: Cache | None = None) -> Environment:
     """The Jinja environment: autoescape on, Markdown-escape on every expression."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -100,7 +111,7 @@ def _environment() -> Environment:
         h=_html,
         para=_para,
         url=_url,
-        qr=_qr,
+        qr=lambda value: _qr(value, store),
         file=lambda value, prefix="../": _url(ctx.file_href(value, prefix)),
     )
     return env
@@ -173,9 +184,10 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
     }
 
 
-def iter_site(catalogue: Catalogue, today: date) -> Iterator[tuple[str, str]]:
-    """The generated files one at a time, so a 10,000-service build never holds them all."""
-    env = _environment()
+def iter_site(catalogue: Catalogue, today: date, store: Cache | None = None) -> Iterator[tuple[str, str]]:
+    """The generated files one at a time, so a 10,000-service build never holds them all; `store` keeps
+    what is costly to make (QR codes) between builds."""
+    env = _environment(store)
     site = ctx.build_context(catalogue, today)
     env.globals.update(site)
     yield "mkdocs.yml", mkdocs_config(catalogue)

@@ -10,11 +10,15 @@ mkdocs below 1.7."""
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+import zlib
 from pathlib import Path
 
 from mkdocs import utils
@@ -173,10 +177,47 @@ def run_mkdocs(build_dir: Path, site_dir: Path, jobs: int = JOBS) -> None:
         log.propagate = True
 
 
-def run_pagefind(site_dir: Path) -> None:
-    """Index the built site with Pagefind Extended, which segments Chinese."""
+SHARD_PAGES = 2000  # pages per Pagefind bundle: its indexer holds about 0.35 MB a page until it writes
+SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, merged by the search page
+
+
+def _shards(site_dir: Path, size: int) -> list[list[Path]]:
+    """The site's pages in groups of at most `size`, a page always in the same group (by a hash of its path)."""
+    pages = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
+    count = max(1, -(-len(pages) // size))
+    groups: list[list[Path]] = [[] for _ in range(count)]
+    for page in pages:
+        groups[zlib.crc32(page.as_posix().encode("utf-8")) % count].append(page)
+    return groups
+
+
+def _pagefind(cwd: Path, output: Path) -> None:
+    """One Pagefind Extended run over the site (or a shard of it) under `cwd`, writing its bundle to `output`."""
     # Run inside the site: Pagefind skips paths with hidden parts, and staging folders are hidden.
-    command = [sys.executable, "-m", "pagefind", "--site", ".", "--silent"]
-    result = subprocess.run(command, cwd=site_dir, capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", "pagefind", "--site", ".", "--silent", "--output-path", str(output)]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BuildError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[-500:]}")
+
+
+def run_pagefind(site_dir: Path, shard_pages: int | None = None) -> None:
+    """Index the built site with Pagefind Extended, which segments Chinese. A large site is indexed as several
+    bundles, one after another, so the indexer's memory stays bounded (`SHARD_PAGES`); the search page merges
+    them at query time (portal.js reads pagefind/shards.json), fetching a few per cent more per query."""
+    bundle = site_dir / "pagefind"
+    groups = _shards(site_dir, shard_pages or SHARD_PAGES)
+    if len(groups) == 1:
+        _pagefind(site_dir, bundle)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent))
+        try:
+            for i, group in enumerate(groups):
+                shard = work / str(i)
+                for page in group:  # the shard mirrors the site's paths, so its results link to the real pages
+                    (shard / page).parent.mkdir(parents=True, exist_ok=True)
+                    os.link(site_dir / page, shard / page)
+                _pagefind(shard, bundle if i == 0 else bundle / f"shard-{i}")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    others = [f"shard-{i}/" for i in range(1, len(groups))]
+    (bundle / SHARDS_FILE).write_text(json.dumps(others), encoding="utf-8")

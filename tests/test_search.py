@@ -7,6 +7,7 @@ The browser matters: Pagefind cuts a Chinese query into words with the browser's
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -155,3 +156,76 @@ def test_the_search_page_does_not_show_the_keyword_metadata(site_page: Any) -> N
     assert "Keywords" not in results
     assert "保缴费证明" not in results  # a suffix of the 别名 社保缴费证明
     page.close()
+
+
+# ------------------------------------------------------------------ a large site: several bundles
+ALL = """async ([queries, shards]) => {
+    const pagefind = await import('/pagefind/pagefind.js');
+    for (const shard of shards) await pagefind.mergeIndex('/pagefind/' + shard);
+    const found = {};
+    for (const query of queries) {
+        const search = await pagefind.search(query);
+        found[query] = (await Promise.all(search.results.map((r) => r.data()))).map((d) => d.url).sort();
+    }
+    return found;
+}"""
+
+
+@pytest.fixture(scope="module")
+def sharded_site(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> Path:
+    """The shipped content indexed as a large site is: in bundles of 20 pages (generator/mkdocs_build.py)."""
+    from generator import mkdocs_build, pipeline
+    from tests.conftest import TODAY
+
+    out = tmp_path_factory.mktemp("sharded") / "site"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mkdocs_build, "SHARD_PAGES", 20)
+        pipeline.build_site(catalogue, out, TODAY)
+    return out
+
+
+def _everything(site: Path, queries: list[str]) -> dict[str, list[str]]:
+    """Every result of each query on `site`, its extra bundles merged as the search page merges them."""
+    shards = json.loads((site / "pagefind/shards.json").read_text(encoding="utf-8"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
+            found: dict[str, list[str]] = page.evaluate(ALL, [queries, shards])
+            browser.close()
+            return found
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_site_in_several_bundles_finds_what_one_bundle_finds(sharded_site: Path, built_site: Path) -> None:
+    shards = json.loads((sharded_site / "pagefind/shards.json").read_text(encoding="utf-8"))
+    assert shards == ["shard-1/", "shard-2/"]  # 54 pages in bundles of at most 20: three
+    assert json.loads((built_site / "pagefind/shards.json").read_text(encoding="utf-8")) == []
+    queries = ["登记", "社保卡丢了", "仲裁", "工伤", "身份证"]
+    assert _everything(sharded_site, queries) == _everything(built_site, queries)
+
+
+def test_the_search_page_merges_the_bundles(sharded_site: Path, catalogue: Catalogue) -> None:
+    from generator.mkdocs_build import _shards
+
+    last = {p.as_posix() for p in _shards(sharded_site, 20)[-1]}
+    guide = next(s for s in catalogue.services if f"services/{s.code}/index.html" in last)  # not in the first
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(sharded_site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_context(locale="zh-CN").new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/?q={guide.name}")
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+            links = page.locator(".pagefind-ui__result-link").evaluate_all("(a) => a.map((x) => x.href)")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert any(f"/services/{guide.code}/" in link for link in links), links

@@ -50,10 +50,16 @@
   script.onload = function () {
     // "keywords" is the search-only metadata of a guide (names and 别名 cut into suffixes): never shown.
     var hide = function (result) { delete result.meta.keywords; return result; };
-    var ui = new PagefindUI({ element: "#rs-search", bundlePath: bundle, showSubResults: true, showImages: false,
-                              processResult: hide });
-    var query = new URLSearchParams(window.location.search).get("q");
-    if (query) ui.triggerSearch(query);
+    var start = function (shards) {
+      // A large site is indexed in several bundles (generator/mkdocs_build.py): search them as one.
+      var merge = shards.map(function (path) { return { bundlePath: bundle + path }; });
+      var ui = new PagefindUI({ element: "#rs-search", bundlePath: bundle, showSubResults: true, showImages: false,
+                                processResult: hide, mergeIndex: merge });
+      var query = new URLSearchParams(window.location.search).get("q");
+      if (query) ui.triggerSearch(query);
+    };
+    fetch(bundle + "shards.json").then(function (r) { return r.ok ? r.json() : []; })
+      .catch(function () { return []; }).then(start);
   };
   document.head.appendChild(script);
 })();

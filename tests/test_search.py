@@ -11,6 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -97,20 +98,35 @@ SEARCH = """async ([queries, top]) => {
 
 
 @pytest.fixture(scope="module")
-def site_page(built_site: Path) -> Iterator[Any]:
-    """The built site on a static server, and a Chromium tab on its search page."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(built_site)))
+def browser() -> Iterator[Any]:
+    """One Chromium for the module (Playwright's sync API cannot be started twice at once)."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def _search_page(browser: Any, site: Path, query: str = "") -> Iterator[Any]:
+    """A built site on a static server, and a tab on its search page (searching `query`, if given)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(locale="zh-CN")
     try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
-            yield page
-            browser.close()
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/" + (f"?q={query}" if query else ""))
+        yield page
     finally:
+        context.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site_page(browser: Any, built_site: Path) -> Iterator[Any]:
+    """The shipped site's search page."""
+    with _search_page(browser, built_site) as page:
+        yield page
 
 
 def _guide(url: str) -> str:
@@ -184,48 +200,30 @@ def sharded_site(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue)
     return out
 
 
-def _everything(site: Path, queries: list[str]) -> dict[str, list[str]]:
+def _everything(browser: Any, site: Path, queries: list[str]) -> dict[str, list[str]]:
     """Every result of each query on `site`, its extra bundles merged as the search page merges them."""
     shards = json.loads((site / "pagefind/shards.json").read_text(encoding="utf-8"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/")
-            found: dict[str, list[str]] = page.evaluate(ALL, [queries, shards])
-            browser.close()
-            return found
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _search_page(browser, site) as page:
+        found: dict[str, list[str]] = page.evaluate(ALL, [queries, shards])
+    return found
 
 
-def test_a_site_in_several_bundles_finds_what_one_bundle_finds(sharded_site: Path, built_site: Path) -> None:
+def test_a_site_in_several_bundles_finds_what_one_bundle_finds(
+    browser: Any, sharded_site: Path, built_site: Path
+) -> None:
     shards = json.loads((sharded_site / "pagefind/shards.json").read_text(encoding="utf-8"))
     assert shards == ["shard-1/", "shard-2/"]  # 54 pages in bundles of at most 20: three
     assert json.loads((built_site / "pagefind/shards.json").read_text(encoding="utf-8")) == []
     queries = ["登记", "社保卡丢了", "仲裁", "工伤", "身份证"]
-    assert _everything(sharded_site, queries) == _everything(built_site, queries)
+    assert _everything(browser, sharded_site, queries) == _everything(browser, built_site, queries)
 
 
-def test_the_search_page_merges_the_bundles(sharded_site: Path, catalogue: Catalogue) -> None:
+def test_the_search_page_merges_the_bundles(browser: Any, sharded_site: Path, catalogue: Catalogue) -> None:
     from generator.mkdocs_build import _shards
 
     last = {p.as_posix() for p in _shards(sharded_site, 20)[-1]}
     guide = next(s for s in catalogue.services if f"services/{s.code}/index.html" in last)  # not in the first
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(sharded_site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_context(locale="zh-CN").new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/?q={guide.name}")
-            page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
-            links = page.locator(".pagefind-ui__result-link").evaluate_all("(a) => a.map((x) => x.href)")
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _search_page(browser, sharded_site, guide.name) as page:
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+        links = page.locator(".pagefind-ui__result-link").evaluate_all("(a) => a.map((x) => x.href)")
     assert any(f"/services/{guide.code}/" in link for link in links), links

@@ -36,6 +36,8 @@ JOBS = min(2, os.cpu_count() or 1)  # the budget machine has two cores
 PARALLEL_FROM = 400  # pages; below this a fork costs more than it saves
 CHUNK = 100  # pages a worker takes at a time
 BIG_PAGE = 200_000  # bytes of Markdown: such a page (the 政务公开 tables at scale) goes first, alone
+SHARD_PAGES = 2000  # pages per Pagefind bundle, about: its indexer holds about 0.35 MB a page until it writes
+SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, merged by the search page
 # A page's anchors (ids it has) and the anchors it links to on other pages: {target page: {anchor: as written}}.
 Anchors = tuple[set[str], dict[str, dict[str, str]]]
 log = logging.getLogger("mkdocs")
@@ -177,12 +179,8 @@ def run_mkdocs(build_dir: Path, site_dir: Path, jobs: int = JOBS) -> None:
         log.propagate = True
 
 
-SHARD_PAGES = 2000  # pages per Pagefind bundle: its indexer holds about 0.35 MB a page until it writes
-SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, merged by the search page
-
-
 def _shards(site_dir: Path, size: int) -> list[list[Path]]:
-    """The site's pages in groups of at most `size`, a page always in the same group (by a hash of its path)."""
+    """The site's pages in len / `size` groups (rounded up) of about `size` each, by a hash of each page's path."""
     pages = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
     count = max(1, -(-len(pages) // size))
     groups: list[list[Path]] = [[] for _ in range(count)]

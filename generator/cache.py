@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -78,8 +77,3 @@ class Cache:
 def beside(out: Path) -> Path:
     """Where the cache of the site published at `out` lives: a hidden folder next to it."""
     return out.parent / f".{out.name}-cache"
-
-
-def clear(root: Path) -> None:
-    """Remove a cache folder."""
-    shutil.rmtree(root, ignore_errors=True)

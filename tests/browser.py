@@ -1,10 +1,14 @@
-"""What the browser tests share: Debian's Chromium and npm's axe-core, launched or skipped by one policy, and
-filling a form like a person."""
+"""What the browser tests share: Debian's Chromium and npm's axe-core, launched or skipped by one policy, a
+built site on a static server, and filling a form like a person."""
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,20 @@ def chromium(axe: bool = True) -> Iterator[Any]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield instance
         instance.close()
+
+
+@contextmanager
+def serve_site(directory: Path) -> Iterator[str]:
+    """A folder on a static server of its own (portal serve's handler, quiet): its address, ending in /."""
+    from portal.serve import SiteHandler
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def submit(page: Any, fields: dict[str, str] | None = None, form: str = "main form") -> int:

@@ -4,15 +4,12 @@ has no WCAG 2.1 AA violation (axe-core) and is no wider than a 375 px phone."""
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -23,7 +20,7 @@ from flask.testing import FlaskClient
 from core.catalogue import Catalogue
 from generator import pipeline
 from generator.render import NAV
-from tests.browser import AXE, TAGS, WCAG21_PARSING, chromium
+from tests.browser import AXE, TAGS, WCAG21_PARSING, chromium, serve_site
 from tests.conftest import ROOT, TODAY
 
 PHONE, DESKTOP = 375, 1280  # px
@@ -238,12 +235,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(ROOT / "content", root / "content")
     shutil.copy(ROOT / "tests" / "data" / "stats.json", root / "content" / "stats.json")
     pipeline.build(root / "content", ROOT / "site_config.yml", root / "site", TODAY)
-    quiet = type("Quiet", (SimpleHTTPRequestHandler,), {"log_message": lambda *_: None})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(quiet, directory=str(root / "site")))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
-    httpd.server_close()
+    with serve_site(root / "site") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

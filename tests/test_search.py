@@ -6,28 +6,17 @@ The browser matters: Pagefind cuts a Chinese query into words with the browser's
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.catalogue import Catalogue
-from portal.serve import SiteHandler
+from tests.browser import chromium, serve_site
 
-CHROMIUM = "/usr/bin/chromium"
-REQUIRED = os.environ.get("PORTAL_REQUIRE_BROWSER") == "1"  # set by .ci/run and `make a11y`: a missing browser fails
-if not Path(CHROMIUM).exists() and not REQUIRED:
-    pytest.skip(f"Debian chromium ({CHROMIUM}: apt-get install chromium) not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__("playwright.sync_api").sync_api
-
-ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
 TOP = 3
 
 # (what a citizen types, the guide that must be among the first three results)
@@ -100,26 +89,20 @@ SEARCH = """async ([queries, top]) => {
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium for the module (Playwright's sync API cannot be started twice at once)."""
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    yield from chromium(axe=False)
 
 
 @contextmanager
 def _search_page(browser: Any, site: Path, query: str = "") -> Iterator[Any]:
     """A built site on a static server, and a tab on its search page (searching `query`, if given)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SiteHandler, directory=str(site)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    context = browser.new_context(locale="zh-CN")
-    try:
-        page = context.new_page()
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/search/" + (f"?q={query}" if query else ""))
-        yield page
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
+    with serve_site(site) as base:
+        context = browser.new_context(locale="zh-CN")
+        try:
+            page = context.new_page()
+            page.goto(base + "search/" + (f"?q={query}" if query else ""))
+            yield page
+        finally:
+            context.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ class Document:
     path: Path
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    digest: str = ""  # of the file's bytes: what a build's cache keys name (generator/reuse.py)
 
     def line_of(self, loc: Loc) -> int:
         """Line of the deepest known location along `loc` (the file's first line if none)."""
@@ -164,13 +167,20 @@ class _Builder:
         return out
 
 
-def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
-    """Load one YAML file; return the document, or None and the reasons it was refused."""
-    size = path.stat().st_size
+def digest(raw: bytes) -> str:
+    """The hash naming a file's bytes."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def load_file(path: Path, raw: bytes | None = None) -> tuple[Document | None, list[Problem]]:
+    """Load one YAML file (its bytes when already read); return the document, or None and the reasons it was
+    refused."""
+    size = path.stat().st_size if raw is None else len(raw)
     if size > MAX_BYTES:
         limit = MAX_BYTES // 1024
         return None, [Problem(path, 1, f"文件过大（{size // 1024} KB，上限 {limit} KB），请拆分或精简")]
-    text, problems = _decode(path, path.read_bytes())
+    raw = path.read_bytes() if raw is None else raw
+    text, problems = _decode(path, raw)
     if text is None:
         return None, problems
     problems = _tabs(path, text)
@@ -187,7 +197,7 @@ def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(path, 1, "文件是空的")]
     builder = _Builder(path)
     data = builder.build(node, ())
-    return Document(path, data, builder.lines), builder.problems
+    return Document(path, data, builder.lines, digest(raw)), builder.problems
 
 
 def _unknown(path: Path, known: list[str]) -> Problem:
@@ -205,15 +215,16 @@ def load_stats(path: Path) -> tuple[Document | None, list[Problem]]:
     if len(raw) > 8 * MAX_BYTES:
         return None, [Problem(path, 1, "统计文件过大，请检查导出")]
     try:
-        return Document(path, json.loads(raw.decode("utf-8"))), []
+        return Document(path, json.loads(raw.decode("utf-8")), digest=digest(raw)), []
     except UnicodeDecodeError:
         return None, [Problem(path, 1, "统计文件不是 UTF-8 编码，请重新运行 portal stats export")]
     except json.JSONDecodeError as exc:
         return None, [Problem(path, exc.lineno, f"统计文件格式错误：{exc.msg}，请重新运行 portal stats export")]
 
 
-def load_content(root: Path) -> Content:
-    """Load every file of a content folder; problems are collected, never raised."""
+def load_content(root: Path, reuse: Callable[[Path, bytes], Document | None] | None = None) -> Content:
+    """Load every file of a content folder; problems are collected, never raised. `reuse` may hand back the
+    document of a guide that passed before with these bytes (core/memo.py)."""
     content = Content(root)
     if not root.is_dir():
         content.problems.append(Problem(root, 1, "内容目录不存在"))
@@ -238,7 +249,12 @@ def load_content(root: Path) -> Content:
             if path.suffix == ".yaml":
                 content.problems.append(_unknown(path, []))
                 continue
-            doc, problems = load_file(path)
+            raw = path.read_bytes() if reuse is not None and folder == "services" else None
+            doc = reuse(path, raw) if reuse is not None and raw is not None else None
+            if doc is not None:
+                content.services.append(doc)
+                continue
+            doc, problems = load_file(path, raw)
             content.problems += problems
             if doc is not None:
                 getattr(content, folder).append(doc)

@@ -16,6 +16,7 @@ from core import model as m
 from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
 from core.load import Content, Document, Loc, load_content, load_file
+from core.memo import Memo
 from core.procedure import Procedure, fill_all
 from core.refs import attachments, service_refs
 from core.stats import Stats
@@ -240,11 +241,14 @@ def load_config(path: Path) -> tuple[m.SiteConfig | None, Document | None, list[
     return config, doc, problems + found
 
 
-def load_catalogue(content: Path, config: Path) -> Catalogue:
-    """Catalogue loading, the one composition both sides use: load every file, validate, cross-check.
+def load_catalogue(content: Path, config: Path, memo: Memo | None = None) -> Catalogue:
+    """Catalogue loading, the one composition both sides use: load every file, validate, cross-check; `memo`
+    skips guides that passed before unchanged (a long-running preview).
 
     Raises ContentError listing every problem; nothing half-valid is ever returned."""
-    return validate(load_content(content), config)
+    if memo is not None:
+        memo.begin(content, config)
+    return validate(load_content(content, memo.document if memo else None), config, memo)
 
 
 def _singles(content: Content) -> tuple[dict[str, Any], list[Problem]]:
@@ -294,16 +298,21 @@ def _parse_each(docs: list[Document], cls: type[M]) -> tuple[list[tuple[M, Docum
 
 
 def _services(
-    content: Content, parsed: dict[str, Any], config: m.SiteConfig | None
+    content: Content, parsed: dict[str, Any], config: m.SiteConfig | None, memo: Memo | None = None
 ) -> tuple[list[tuple[m.Service, Document]], list[Problem]]:
     """Every service guide, checked against the offices, posts, categories, files and (time limits) the calendar."""
     categories = {c.id for c in config.categories} if config else set()
     posts = {p.id: p for p in parsed["posts"].posts} if parsed.get("posts") else None
     late, offices = LateLimits(parsed.get("holidays")), _offices(parsed)
-    services, problems = _parse_each(content.services, m.Service)
+    known = {doc.path: hit for doc in content.services if memo and (hit := memo.recall(doc))}
+    services, problems = _parse_each([doc for doc in content.services if doc.path not in known], m.Service)
     for service, doc in services:
-        problems += service_refs(service, doc, content.root, offices, posts, categories) + late.problems(service, doc)
+        found = service_refs(service, doc, content.root, offices, posts, categories) + late.problems(service, doc)
         _slim(doc)
+        problems += found
+        if memo and not found:
+            memo.keep(doc, service)
+    services += [(hit.service, hit.doc) for hit in known.values()]
     problems += _duplicates(((s.code, d, ("code",)) for s, d in services), "事项编码")
     return services, problems
 
@@ -340,11 +349,11 @@ def _popular(
     ]
 
 
-def validate(content: Content, config_path: Path) -> Catalogue:
+def validate(content: Content, config_path: Path, memo: Memo | None = None) -> Catalogue:
     """Check everything; return the catalogue, or raise ContentError listing every problem."""
     config, config_doc, problems = load_config(config_path)
     parsed, found = _singles(content)
-    services, in_services = _services(content, parsed, config)
+    services, in_services = _services(content, parsed, config, memo)
     notices, in_notices = _notices(content)
     stats, in_stats = _stats(content)
     problems = content.problems + problems + found + in_services + in_notices + in_stats

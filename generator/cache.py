@@ -8,9 +8,12 @@ worth. Losing the folder only makes the next build slower."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SCHEMA = "1"
@@ -46,6 +49,10 @@ class Cache:
         self.hits += 1
         return data
 
+    def keep(self, name: str) -> None:
+        """Keep an entry this build did not need to read."""
+        self.used.add(name)
+
     def put(self, name: str, data: bytes) -> None:
         """Store a result; a failure to write only costs the next build the work."""
         self.used.add(name)
@@ -65,7 +72,7 @@ class Cache:
         if not self.root.is_dir():
             return 0
         for folder in self.root.iterdir():
-            if not folder.is_dir():
+            if not folder.is_dir() or len(folder.name) != 2:  # the Markdown folder and the records live here too
                 continue
             for entry in folder.iterdir():
                 if entry.name not in self.used:
@@ -77,3 +84,12 @@ class Cache:
 def beside(out: Path) -> Path:
     """Where the cache of the site published at `out` lives: a hidden folder next to it."""
     return out.parent / f".{out.name}-cache"
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """One build at a time per cache (a preview and a `portal build` of the same site wait for each other)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

@@ -68,11 +68,16 @@ def file_href(value: str, prefix: str = "../") -> str:
     return value if value.startswith(("http://", "https://")) else prefix + value
 
 
+def service_url(catalogue: Catalogue, service: m.Service) -> str:
+    """A service page's full address (its QR code and JSON-LD carry it)."""
+    return catalogue.config.site_url.rstrip("/") + "/" + page_path(service)
+
+
 def service_view(catalogue: Catalogue, service: m.Service, today: date) -> ServiceView:
     """Everything one service page shows."""
     category = next(c for c in catalogue.config.categories if c.id == service.category)
     phone = service.complaint_phone or catalogue.agency.complaint_phone
-    url = catalogue.config.site_url.rstrip("/") + "/" + page_path(service)
+    url = service_url(catalogue, service)
     return ServiceView(
         service=service,
         category=category,

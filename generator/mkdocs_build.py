@@ -4,8 +4,9 @@
 theme once), then the pages are converted and written in forked workers, each with the shared state already in
 memory: no page depends on another's rendering (the nav's titles are in mkdocs.yml, and there is no prev/next
 footer), so the output is byte for byte what `mkdocs build` writes (tests/test_pipeline.py compares them). Anchor
-links are checked afterwards on what the workers report. mkdocs' page steps are private API: pyproject pins
-mkdocs below 1.7."""
+links are checked afterwards on what the workers report. A page whose Markdown and shared inputs are those of the
+published site's copy is linked from there instead (generator/reuse.py). mkdocs' page steps are private API:
+pyproject pins mkdocs below 1.7."""
 
 from __future__ import annotations
 
@@ -14,32 +15,33 @@ import json
 import logging
 import multiprocessing
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import zlib
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.metadata import version
+from pathlib import Path, PurePath
 
 from mkdocs import utils
 from mkdocs.commands.build import _build_page, _build_theme_template, _populate_page
 from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
-from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
+from mkdocs.structure.files import File, InclusionLevel, get_files, set_exclusions
 from mkdocs.structure.nav import get_navigation
 from mkdocs.structure.pages import Page
 
+from generator import reuse
 from generator.errors import BuildError
+from generator.reuse import PageRecord, Record
 
 JOBS = min(2, os.cpu_count() or 1)  # the budget machine has two cores
 PARALLEL_FROM = 400  # pages; below this a fork costs more than it saves
 CHUNK = 100  # pages a worker takes at a time
 BIG_PAGE = 200_000  # bytes of Markdown: such a page (the 政务公开 tables at scale) goes first, alone
-SHARD_PAGES = 2000  # pages per Pagefind bundle, about: its indexer holds about 0.35 MB a page until it writes
-SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, merged by the search page
+# What shapes every page besides its Markdown, mkdocs.yml, the theme and the navigation.
+VERSIONS = tuple(f"{name} {version(name)}" for name in ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions"))
 # A page's anchors (ids it has) and the anchors it links to on other pages: {target page: {anchor: as written}}.
 Anchors = tuple[set[str], dict[str, dict[str, str]]]
+Lookups = dict[str, str | None]  # each link target the page looked up → its URL (None: no such file)
 log = logging.getLogger("mkdocs")
 
 
@@ -77,6 +79,58 @@ class _Site:
         self.env = config.plugins.on_env(env, config=config, files=files)
         self.config, self.files, self.nav = config, files, nav
         self.by_uri = {f.src_uri: f for f in self.pages}
+        self.fingerprint = _fingerprint(config, nav.pages)
+        self._seen: Lookups = {}
+
+    def keys(self) -> dict[str, str]:
+        """Each page's key: its Markdown and what every page shares."""
+        return {
+            uri: reuse.digest(self.fingerprint, Path(f.abs_src_path or "").read_bytes())
+            for uri, f in self.by_uri.items()
+        }
+
+    def reuse(self, previous: Record, keys: dict[str, str]) -> dict[str, PageRecord]:
+        """Link each page whose key and links are those of its published copy; their records."""
+        kept: dict[str, PageRecord] = {}
+        if previous.site is None:
+            return kept
+        for uri, key in keys.items():
+            old = previous.pages.get(uri)
+            if old is None or old.key != key or not self._resolves(old.lookups):
+                continue
+            source = previous.site / old.dest
+            try:
+                if source.stat().st_size == old.size:
+                    reuse.link(source, Path(self.config.site_dir) / old.dest)
+                    kept[uri] = old
+            except OSError:
+                continue  # changed or gone under us: build it
+        return kept
+
+    def _resolves(self, lookups: Lookups) -> bool:
+        """Every link target still resolves to the same file (or still to none)."""
+        for path, url in lookups.items():
+            file = self.files.get_file_from_path(path)
+            if (None if file is None else file.url) != url:
+                return False
+        return True
+
+    @contextmanager
+    def _recording(self) -> Iterator[Lookups]:
+        """Record which files the page being built looks up for its links (mkdocs' link processor asks Files)."""
+        real = self.files.get_file_from_path
+        seen: Lookups = {}
+
+        def lookup(path: str) -> File | None:
+            file = real(path)
+            seen[PurePath(path).as_posix()] = None if file is None else file.url
+            return file
+
+        self.files.get_file_from_path = lookup  # type: ignore[method-assign]
+        try:
+            yield seen
+        finally:
+            del self.files.get_file_from_path
 
     def write_static(self) -> None:
         """Theme assets and static templates (404.html)."""
@@ -84,24 +138,37 @@ class _Site:
         for template in self.config.theme.static_templates:
             _build_theme_template(template, self.env, self.files, self.config, self.nav)
 
-    def build(self, uris: list[str]) -> dict[str, Anchors]:
-        """Convert and write these pages; what anchor checking needs of each."""
+    def build(self, uris: list[str]) -> dict[str, tuple[Anchors, Lookups]]:
+        """Convert and write these pages; what anchor checking and the next build need of each."""
         found = {}
         for uri in uris:
             page = self.by_uri[uri].page
             assert page is not None
-            _populate_page(page, self.config, self.files)
-            _build_page(page, self.config, self.pages, self.nav, self.env)
+            with self._recording() as seen:
+                _populate_page(page, self.config, self.files)
+                _build_page(page, self.config, self.pages, self.nav, self.env)
             links = {f.src_uri: dict(a) for f, a in (page.links_to_anchors or {}).items()}
-            found[uri] = (set(page.present_anchor_ids or ()), links)
+            found[uri] = ((set(page.present_anchor_ids or ()), links), seen)
             page.content, page.markdown, page.toc = None, None, []  # type: ignore[assignment]  # memory stays flat
         return found
+
+
+def _fingerprint(config: MkDocsConfig, nav_pages: list[Page]) -> str:
+    """What every page's HTML depends on besides its own Markdown: mkdocs.yml, the theme overrides and hooks
+    (everything beside docs/), the navigation as pages print it, and the versions of what renders them."""
+    root = Path(config.config_file_path).parent
+    docs = Path(config.docs_dir)
+    shared = sorted(p for p in root.rglob("*") if p.is_file() and docs not in p.parents)
+    nav = json.dumps([(p.file.src_uri, p.title, p.meta) for p in nav_pages], ensure_ascii=False, default=str)
+    return reuse.digest(
+        *VERSIONS, nav, *(part for p in shared for part in (p.relative_to(root).as_posix(), p.read_bytes()))
+    )
 
 
 _SITE: _Site | None = None  # a forked worker's inherited copy
 
 
-def _work(chunk: list[str]) -> tuple[dict[str, Anchors], list[str]]:
+def _work(chunk: list[str]) -> tuple[dict[str, tuple[Anchors, Lookups]], list[str]]:
     """In a worker: build a chunk of pages, with the warnings they raised."""
     assert _SITE is not None
     collect = _Collect()
@@ -112,33 +179,33 @@ def _work(chunk: list[str]) -> tuple[dict[str, Anchors], list[str]]:
         log.removeHandler(collect)
 
 
-def _chunks(site: _Site) -> list[list[str]]:
+def _chunks(site: _Site, uris: list[str]) -> list[list[str]]:
     """Big pages first and alone, the rest in chunks, so both workers finish together."""
-    size = {uri: os.path.getsize(file.abs_src_path or "") for uri, file in site.by_uri.items()}
+    size = {uri: os.path.getsize(site.by_uri[uri].abs_src_path or "") for uri in uris}
     order = sorted(size, key=lambda uri: -size[uri])
     big = [uri for uri in order if size[uri] > BIG_PAGE]
     rest = order[len(big) :]
     return [[uri] for uri in big] + [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
 
 
-def _build_pages(site: _Site, jobs: int) -> tuple[dict[str, Anchors], list[str]]:
-    """Every page, in `jobs` forked workers when there are enough of them."""
+def _build_pages(site: _Site, uris: list[str], jobs: int) -> tuple[dict[str, tuple[Anchors, Lookups]], list[str]]:
+    """These pages, in `jobs` forked workers when there are enough of them."""
     global _SITE
-    if jobs <= 1 or len(site.by_uri) < PARALLEL_FROM:
-        return site.build(list(site.by_uri)), []
-    anchors: dict[str, Anchors] = {}
+    if jobs <= 1 or len(uris) < PARALLEL_FROM:
+        return site.build(uris), []
+    built: dict[str, tuple[Anchors, Lookups]] = {}
     messages: list[str] = []
     _SITE = site
     gc.freeze()  # the shared state stays shared: no copy-on-write from reference counts the collector touches
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for found, said in pool.imap_unordered(_work, _chunks(site)):
-                anchors.update(found)
+            for found, said in pool.imap_unordered(_work, _chunks(site, uris)):
+                built.update(found)
                 messages += said
     finally:
         gc.unfreeze()
         _SITE = None
-    return anchors, messages
+    return built, messages
 
 
 def _check_anchors(anchors: dict[str, Anchors], level: int) -> None:
@@ -153,69 +220,45 @@ def _check_anchors(anchors: dict[str, Anchors], level: int) -> None:
                     log.log(level, f"Doc file '{uri}' contains a link '{original}', but '{target}' lacks '#{anchor}'.")
 
 
-def run_mkdocs(build_dir: Path, site_dir: Path, jobs: int = JOBS) -> None:
-    """Build `build_dir/mkdocs.yml` into `site_dir` in strict mode (a warning is a bug of ours)."""
+def _records(site: _Site, keys: dict[str, str], built: dict[str, tuple[Anchors, Lookups]]) -> dict[str, PageRecord]:
+    """What the next build needs to know of each page built now."""
+    records = {}
+    for uri, ((present, links), seen) in built.items():
+        file = site.by_uri[uri]
+        size = os.path.getsize(file.abs_dest_path)
+        records[uri] = PageRecord(keys[uri], file.dest_uri, size, sorted(present), links, seen)
+    return records
+
+
+def run_mkdocs(
+    build_dir: Path, site_dir: Path, jobs: int = JOBS, previous: Record | None = None
+) -> dict[str, PageRecord]:
+    """Build `build_dir/mkdocs.yml` into `site_dir` in strict mode (a warning is a bug of ours), reusing what
+    `previous` published unchanged; a record of every page."""
     collect = _Collect()
     log.addHandler(collect)
-    previous = log.level
+    level = log.level
     log.setLevel(logging.WARNING)
     log.propagate = False
     try:
         config = load_config(config_file=str(build_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
         site = _Site(config)
         site.write_static()
-        anchors, said = _build_pages(site, jobs)
+        keys = site.keys()
+        kept = site.reuse(previous or Record(), keys)
+        built, said = _build_pages(site, [uri for uri in site.by_uri if uri not in kept], jobs)
         collect.messages += said
+        records = {**kept, **_records(site, keys, built)}
+        anchors = {uri: (set(r.anchors), r.links) for uri, r in records.items()}
         _check_anchors(anchors, site.config.validation.links.anchors)
         site.config.plugins.on_post_build(config=site.config)
         if collect.messages:
             raise MkDocsException(f"Aborted with {len(collect.messages)} warnings in strict mode!")
+        return records
     except (MkDocsException, SystemExit) as exc:
         detail = "；".join(collect.messages) or str(exc)
         raise BuildError(f"mkdocs 构建失败：{detail}") from exc
     finally:
         log.removeHandler(collect)
-        log.setLevel(previous)
+        log.setLevel(level)
         log.propagate = True
-
-
-def _shards(site_dir: Path, size: int) -> list[list[Path]]:
-    """The site's pages in len / `size` groups (rounded up) of about `size` each, by a hash of each page's path."""
-    pages = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
-    count = max(1, -(-len(pages) // size))
-    groups: list[list[Path]] = [[] for _ in range(count)]
-    for page in pages:
-        groups[zlib.crc32(page.as_posix().encode("utf-8")) % count].append(page)
-    return groups
-
-
-def _pagefind(cwd: Path, output: Path) -> None:
-    """One Pagefind Extended run over the site (or a shard of it) under `cwd`, writing its bundle to `output`."""
-    # Run inside the site: Pagefind skips paths with hidden parts, and staging folders are hidden.
-    command = [sys.executable, "-m", "pagefind", "--site", ".", "--silent", "--output-path", str(output)]
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise BuildError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[-500:]}")
-
-
-def run_pagefind(site_dir: Path, shard_pages: int | None = None) -> None:
-    """Index the built site with Pagefind Extended, which segments Chinese. A large site is indexed as several
-    bundles, one after another, so the indexer's memory stays bounded (`SHARD_PAGES`); the search page merges
-    them at query time (portal.js reads pagefind/shards.json), fetching a few per cent more per query."""
-    bundle = site_dir / "pagefind"
-    groups = _shards(site_dir, shard_pages or SHARD_PAGES)
-    if len(groups) == 1:
-        _pagefind(site_dir, bundle)
-    else:
-        work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent))
-        try:
-            for i, group in enumerate(groups):
-                shard = work / str(i)
-                for page in group:  # the shard mirrors the site's paths, so its results link to the real pages
-                    (shard / page).parent.mkdir(parents=True, exist_ok=True)
-                    os.link(site_dir / page, shard / page)
-                _pagefind(shard, bundle if i == 0 else bundle / f"shard-{i}")
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-    others = [f"shard-{i}/" for i in range(1, len(groups))]
-    (bundle / SHARDS_FILE).write_text(json.dumps(others), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import resource
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -12,9 +13,11 @@ from pathlib import Path
 from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
 from core.validate import load_catalogue
-from generator import audit, cache, render, write
+from generator import audit, cache, render, reuse, write
 from generator.cache import Cache
-from generator.mkdocs_build import run_mkdocs, run_pagefind
+from generator.mkdocs_build import run_mkdocs
+from generator.reuse import Record
+from generator.search_index import run_pagefind
 
 
 @dataclass
@@ -61,33 +64,63 @@ class _Stages:
         self._last = now
 
 
+def render_keys(catalogue: Catalogue, today: date, digests: dict[str, str]) -> dict[str, str]:
+    """The key of each service page's Markdown: its guide's file, every other content file (offices, posts … show
+    on every guide), the date and the generator itself."""
+    codes = {s.code for s in catalogue.services}
+    shared = sorted((name, value) for name, value in digests.items() if name not in codes)
+    common = reuse.digest(render.code_digest(), today.isoformat(), *(part for pair in shared for part in pair))
+    return {code: reuse.digest(common, digests[code]) for code in codes if code in digests}
+
+
 def build_site(
-    catalogue: Catalogue, out: Path, today: date, keep_markdown: Path | None = None, stages: _Stages | None = None
+    catalogue: Catalogue,
+    out: Path,
+    today: date,
+    keep_markdown: Path | None = None,
+    stages: _Stages | None = None,
+    digests: dict[str, str] | None = None,
 ) -> int:
-    """Render, build aside and swap into `out`; on any failure `out` is left untouched."""
+    """Render, build aside and swap into `out`, reusing what did not change since the last build (`digests`: each
+    content file's hash by its name in Catalogue.sources); on any failure `out` is left untouched."""
     stages = stages or _Stages()
-    store = Cache(cache.beside(out))
+    root = cache.beside(out)
+    with cache.locked(root):
+        return _build(catalogue, out, today, root, keep_markdown, stages, render_keys(catalogue, today, digests or {}))
+
+
+def _build(
+    catalogue: Catalogue, out: Path, today: date, root: Path, keep: Path | None, stages: _Stages, keys: dict[str, str]
+) -> int:
+    """build_site() with the cache locked."""
+    store, previous, build_dir = Cache(root), reuse.load(root, out), root / "markdown"
+    before = write.rendered(build_dir)
+    fresh = {code for code, key in keys.items() if before.get(code) == key}
     ledger = ("docs/publication.json", audit.ledger(catalogue, today))
-    files = itertools.chain(render.iter_site(catalogue, today, store), [ledger])
+    files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__), [ledger])
     staging = write.make_staging(out)
     try:
-        build_dir, site_dir = staging / "build", staging / "site"
-        pages = write.write_files(build_dir, files, render.theme_files())
-        write.copy_files(build_dir / "docs", catalogue.files)
+        site_dir = staging / "site"
+        written = write.write_files(build_dir, files, render.theme_files())
+        written |= {f"docs/{rel}" for rel in write.copy_files(build_dir / "docs", catalogue.files)}
+        write.remove_others(build_dir, written | {f"docs/services/{code}.md" for code in fresh})
+        write.record_rendered(build_dir, keys)
         stages.mark("render")
-        run_mkdocs(build_dir, site_dir)
+        pages = run_mkdocs(build_dir, site_dir, previous=previous)
         stages.mark("mkdocs")
-        run_pagefind(site_dir)
+        shards = run_pagefind(site_dir, {page.dest: page.key for page in pages.values()}, previous)
         stages.mark("pagefind")
-        if keep_markdown is not None:
-            write.discard(keep_markdown)
-            build_dir.rename(keep_markdown)
+        if keep is not None:
+            write.discard(keep)
+            shutil.copytree(build_dir, keep)
+        aside = reuse.write_aside(root, Record(None, pages, shards), site_dir)
         write.publish(site_dir, out)
+        reuse.commit(aside)
         store.prune()  # only after success: a failed build keeps what the next one can reuse
     finally:
         write.discard(staging)
     stages.mark("publish")
-    return pages
+    return len(pages)
 
 
 def build(content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None) -> BuildReport:
@@ -98,9 +131,10 @@ def build(content: Path, config: Path, out: Path, today: date, keep_markdown: Pa
     stages.mark("check")
     if result.catalogue is None:
         raise ContentError(result.errors)
+    digests = {name: doc.digest for name, doc in result.catalogue.sources.items()}
     # Line maps are only for messages; drop them before the memory-hungry mkdocs stage.
     catalogue, result.catalogue = replace(result.catalogue, sources={}), None
-    pages = build_site(catalogue, out, today, keep_markdown, stages)
+    pages = build_site(catalogue, out, today, keep_markdown, stages, digests)
     return BuildReport(
         pages,
         len(catalogue.services),

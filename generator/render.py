@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from core.catalogue import Catalogue
 from core.stats import Stats
 from core.vocab import LEVELS
-from generator import cache
+from generator import cache, reuse
 from generator import context as ctx
 from generator.cache import Cache
 from generator.charts import bars, percent
@@ -82,9 +82,14 @@ def _url(value: str) -> Markup:
 QR_KEY = ("error=m mask=4 micro=False", "scale=2 border=2 omitsize=False", version("segno"))  # as _qr makes them
 
 
+def _qr_key(value: str) -> str:
+    """The cache key of a QR code."""
+    return cache.key("qr", value, *QR_KEY)
+
+
 def _qr(value: str, store: Cache | None = None) -> Markup:
     """An offline QR code of `value` as inline SVG (half the render stage at scale: kept in the build cache)."""
-    name = cache.key("qr", value, *QR_KEY)
+    name = _qr_key(value)
     found = store.get(name) if store is not None else None
     if found is not None:
         return Markup(found.decode("utf-8"))
@@ -184,9 +189,12 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
     }
 
 
-def iter_site(catalogue: Catalogue, today: date, store: Cache | None = None) -> Iterator[tuple[str, str]]:
+def iter_site(
+    catalogue: Catalogue, today: date, store: Cache | None = None, fresh: Callable[[str], bool] = lambda _: False
+) -> Iterator[tuple[str, str]]:
     """The generated files one at a time, so a 10,000-service build never holds them all; `store` keeps
-    what is costly to make (QR codes) between builds."""
+    what is costly to make (QR codes) between builds, and a service page that is `fresh` (by code) in the build
+    folder is not made again."""
     env = _environment(store)
     site = ctx.build_context(catalogue, today)
     env.globals.update(site)
@@ -226,10 +234,23 @@ def iter_site(catalogue: Catalogue, today: date, store: Cache | None = None) -> 
         yield page(f"notices/{notice.id}.md", "notice.md.j2", notice=notice)
     service_template = env.get_template("service.md.j2")
     for service in catalogue.services:
+        if fresh(service.code):
+            if store is not None:  # its QR code stays cached for when the page is made again
+                store.keep(_qr_key(ctx.service_url(catalogue, service)))
+            continue
         view = ctx.service_view(catalogue, service, today)
         jsonld = Markup(ctx.json_ld(catalogue, view))
         yield f"docs/services/{service.code}.md", service_template.render(v=view, s=service, jsonld=jsonld)
     yield "docs/catalogue.json", ctx.catalogue_json(catalogue, today)
+
+
+def code_digest() -> str:
+    """What the generator is made of (its code, templates and theme, and the content model): part of every key of
+    a rendered page, so a new version never reuses an old version's output."""
+    root = Path(__file__).parent.parent
+    files = sorted([*root.joinpath("generator").rglob("*"), *root.joinpath("core").glob("*.py")])
+    files = [p for p in files if p.is_file() and "__pycache__" not in p.parts]
+    return reuse.digest(*(part for p in files for part in (p.relative_to(root).as_posix(), p.read_bytes())))
 
 
 def theme_files() -> dict[str, bytes]:

@@ -1,12 +1,18 @@
-"""Stage 5 — write: the only stage that touches the output; build aside, then swap."""
+"""Stage 5 — write: the only stage that touches the output; build aside, then swap.
+
+The Markdown folder mkdocs reads is kept between builds in the build cache: a page that did not change is not
+rendered or written again (its render key says so, `RENDERED`), and a page that is gone is removed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+RENDERED = ".rendered.json"  # in the Markdown folder: the render key of each page it holds
 
 
 def make_staging(out: Path) -> Path:
@@ -15,27 +21,53 @@ def make_staging(out: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}-staging-", dir=out.parent)).resolve()
 
 
-def write_files(root: Path, files: Iterable[tuple[str, str]], theme: dict[str, bytes]) -> int:
-    """Write rendered text files and verbatim theme files under `root`; return the number of pages."""
-    pages = 0
+def rendered(root: Path) -> dict[str, str]:
+    """The render keys of the pages the folder holds, forgotten until `record_rendered` (a build that stops
+    half-way leaves no keys, so the next one writes everything)."""
+    path = root / RENDERED
+    try:
+        keys = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        keys = {}
+    path.unlink(missing_ok=True)
+    return keys if isinstance(keys, dict) else {}
+
+
+def record_rendered(root: Path, keys: dict[str, str]) -> None:
+    """Every file is written: remember the render keys."""
+    (root / RENDERED).write_text(json.dumps(keys), encoding="utf-8")
+
+
+def write_files(root: Path, files: Iterable[tuple[str, str]], theme: dict[str, bytes]) -> set[str]:
+    """Write rendered text files and verbatim theme files under `root`; the paths written."""
+    written = set()
     for rel, text in files:
-        pages += rel.endswith(".md")
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        written.add(rel)
     for rel, data in theme.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    return pages
+        written.add(rel)
+    return written
 
 
-def copy_files(root: Path, files: dict[str, Path]) -> None:
-    """Copy content files (blank forms, samples) into the build as they are."""
+def copy_files(root: Path, files: dict[str, Path]) -> set[str]:
+    """Copy content files (blank forms, samples) into the build as they are; the paths written."""
     for rel, source in files.items():
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, path)
+    return set(files)
+
+
+def remove_others(root: Path, keep: set[str]) -> None:
+    """Delete every file under `root` not in `keep` (paths relative to `root`): pages of deleted content."""
+    for path in [p for p in root.rglob("*") if p.is_file()]:
+        if path.relative_to(root).as_posix() not in keep:
+            path.unlink()
 
 
 def publish(built: Path, out: Path) -> None:

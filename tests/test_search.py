@@ -172,13 +172,13 @@ ALL = """async ([queries, shards]) => {
 
 @pytest.fixture(scope="module")
 def sharded_site(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> Path:
-    """The shipped content indexed as a large site is: in bundles of 20 pages (generator/mkdocs_build.py)."""
-    from generator import mkdocs_build, pipeline
+    """The shipped content indexed as a large site is: in bundles of 20 pages (generator/search_index.py)."""
+    from generator import pipeline, search_index
     from tests.conftest import TODAY
 
     out = tmp_path_factory.mktemp("sharded") / "site"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(mkdocs_build, "SHARD_PAGES", 20)
+        patch.setattr(search_index, "SHARD_PAGES", 20)
         pipeline.build_site(catalogue, out, TODAY)
     return out
 
@@ -202,7 +202,7 @@ def test_a_site_in_several_bundles_finds_what_one_bundle_finds(
 
 
 def test_the_search_page_merges_the_bundles(browser: Any, sharded_site: Path, catalogue: Catalogue) -> None:
-    from generator.mkdocs_build import _shards
+    from generator.search_index import _shards
 
     last = {p.as_posix() for p in _shards(sharded_site, 20)[-1]}
     guide = next(s for s in catalogue.services if f"services/{s.code}/index.html" in last)  # not in the first

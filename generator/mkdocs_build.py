@@ -153,12 +153,18 @@ class _Site:
         return found
 
 
+def _generated(root: Path, path: Path) -> bool:
+    """Files beside the inputs that are not inputs: the render record, Python's bytecode of hooks.py (it holds
+    the source's mtime, new each build)."""
+    return any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts)
+
+
 def _fingerprint(config: MkDocsConfig, nav_pages: list[Page]) -> str:
     """What every page's HTML depends on besides its own Markdown: mkdocs.yml, the theme overrides and hooks
     (everything beside docs/), the navigation as pages print it, and the versions of what renders them."""
     root = Path(config.config_file_path).parent
     docs = Path(config.docs_dir)
-    shared = sorted(p for p in root.rglob("*") if p.is_file() and docs not in p.parents)
+    shared = sorted(p for p in root.rglob("*") if p.is_file() and docs not in p.parents and not _generated(root, p))
     nav = json.dumps([(p.file.src_uri, p.title, p.meta) for p in nav_pages], ensure_ascii=False, default=str)
     return reuse.digest(
         *VERSIONS, nav, *(part for p in shared for part in (p.relative_to(root).as_posix(), p.read_bytes()))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.catalogue import Catalogue
 from core.errors import ContentError, Problem
+from core.memo import Memo
 from core.validate import load_catalogue
 from generator import audit, cache, render, reuse, write
 from generator.cache import Cache
@@ -42,10 +43,10 @@ class BuildReport:
     search_peak_mib: int = 0  # the Pagefind child process
 
 
-def check(content: Path, config: Path, today: date, published: Path) -> CheckResult:
-    """Validate and audit the content; nothing is written."""
+def check(content: Path, config: Path, today: date, published: Path, memo: Memo | None = None) -> CheckResult:
+    """Validate and audit the content (`memo`: what a long-running preview remembers); nothing is written."""
     try:
-        catalogue = load_catalogue(content, config)
+        catalogue = load_catalogue(content, config, memo)
     except ContentError as exc:
         return CheckResult(None, errors=exc.problems)
     return CheckResult(catalogue, warnings=audit.audit(catalogue, today, content, published))
@@ -123,11 +124,13 @@ def _build(
     return len(pages)
 
 
-def build(content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None) -> BuildReport:
+def build(
+    content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None, memo: Memo | None = None
+) -> BuildReport:
     """Check, then build; raises ContentError (with every problem) or BuildError."""
     started = time.perf_counter()
     stages = _Stages()
-    result = check(content, config, today, out)
+    result = check(content, config, today, out, memo)
     stages.mark("check")
     if result.catalogue is None:
         raise ContentError(result.errors)

@@ -1,6 +1,6 @@
 """Build benchmark: the generator against a bare mkdocs-material build of the same Markdown.
 
-Usage: python -m bench.build [--services 10000] [--out docs/performance.md]
+Usage: python -m bench.build [--services 10000] [--sizes 100,1000] [--out docs/performance.md]
 Writes the figures as a Markdown table; ratios matter more than seconds on a shared machine.
 """
 
@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -22,17 +23,45 @@ from bench.synth import ROOT, make_project
 SHIPPED = 27
 
 
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants (the forked mkdocs workers, Pagefind)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in children.read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: memory shared by forked processes is counted once over them all."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+    return int(found.group(1)) if found else 0
+
+
 def _run(command: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MiB) of the largest process, and what the command printed."""
-    script = (
-        "import resource, subprocess, sys, time;"
-        "t = time.perf_counter(); r = subprocess.run(sys.argv[1:], check=True, capture_output=True, text=True);"
-        "sys.stderr.write(r.stdout);"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", script, *command], cwd=cwd, check=True, capture_output=True, text=True)
-    seconds, rss_kib = out.stdout.split()
-    return float(seconds), int(rss_kib) // 1024, out.stderr
+    """Wall seconds, the peak memory of the whole process tree (MiB: the sum of every process's PSS, sampled
+    every 50 ms), and what the command printed."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, sum(_pss_kib(pid) for pid in _tree(process.pid)))
+            time.sleep(0.05)
+        log.seek(0)
+        printed = log.read()
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, printed)
+    return time.perf_counter() - started, peak // 1024, printed
 
 
 def _gz(data: bytes) -> int:
@@ -98,21 +127,68 @@ def _search_transfer(site: Path, queries: list[str]) -> dict[str, int]:
     return found
 
 
+# The preview's rebuild after one edit: a warm process (its memo holds every guide that passed), as
+# `portal preview` is between two saves.
+PREVIEW = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from core.memo import Memo
+from generator import pipeline
+memo, today, content, config, out = Memo(), date(2026, 11, 23), Path("content"), Path("site_config.yml"), Path("site")
+pipeline.check(content, config, today, out, memo)
+guide = content / "services/zz-00007.yml"
+guide.write_text(guide.read_text(encoding="utf-8").replace("change_note: ", "change_note: （预览）"), encoding="utf-8")
+report = pipeline.build(content, config, out, today, memo=memo)
+print(report.seconds, " ".join(f"{k}={v:.1f}" for k, v in report.stages.items()))
+"""
+
+
+def _edit_guide(project: Path) -> None:
+    """One word of one guide, as an editor changes it: nothing any other page shows."""
+    guide = project / "content/services/zz-00005.yml"
+    guide.write_text(
+        guide.read_text(encoding="utf-8").replace("change_note: ", "change_note: （改）"), encoding="utf-8"
+    )
+
+
+def _scale(services: int, portal: str, mkdocs: str) -> tuple[str, str]:
+    """One row of the build at `services`: ours and bare mkdocs-material, time per page and peak memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        project = make_project(Path(tmp), services - SHIPPED)
+        ours, ours_mib, _ = _run([portal, "build", "--today", "2026-11-23", "--keep-markdown", "md"], project)
+        bare, bare_mib, _ = _run([mkdocs, "build", "-q", "-d", str(project / "bare")], project / "md")
+        pages = len(list((project / "site").rglob("index.html")))
+    return (
+        f"{services:,} services ({pages:,} pages): ours / bare mkdocs-material",
+        f"{ours / pages * 1000:.1f} / {bare / pages * 1000:.1f} ms per page (×{ours / bare:.2f}); "
+        f"peak {ours_mib} / {bare_mib} MiB",
+    )
+
+
 def main() -> None:
     """Build N services with the generator and bare mkdocs, then write the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--services", type=int, default=10_000)
+    parser.add_argument("--sizes", default="100,1000", help="smaller sites to build beside it, ours and bare")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/performance.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = make_project(Path(tmp), args.services - SHIPPED)
         portal = str(Path(sys.executable).with_name("portal"))
         mkdocs = str(Path(sys.executable).with_name("mkdocs"))
-        ours, _, printed = _run(
+        ours, ours_mib, printed = _run(
             [portal, "build", "--today", "2026-11-23", "--timings", "--keep-markdown", "md"], project
         )
         stages = dict(re.findall(r"(\w+) ([\d.]+) 秒", printed.split("各阶段：")[1]))
-        peaks = re.findall(r"峰值内存 (\d+) MiB（搜索索引进程 (\d+) MiB", printed)[0]
+        again, _, _ = _run([portal, "build", "--today", "2026-11-23"], project)
+        _edit_guide(project)
+        edited, _, edited_printed = _run([portal, "build", "--today", "2026-11-23", "--timings"], project)
+        edited_stages = printed_stages(edited_printed)
+        preview = subprocess.run(
+            [sys.executable, "-c", PREVIEW], cwd=project, check=True, capture_output=True, text=True
+        )
+        preview_seconds, preview_stages = preview.stdout.split(maxsplit=1)
         bare, bare_rss, _ = _run([mkdocs, "build", "-q", "-d", str(project / "bare")], project / "md")
         config = (project / "md/mkdocs.yml").read_text(encoding="utf-8")
         (project / "md/mkdocs-search.yml").write_text(config.replace("plugins: []", "plugins: [search]"))
@@ -132,7 +208,13 @@ def main() -> None:
         ("generator: `portal build` wall time", f"{ours:.0f} s ({ours / pages * 1000:.1f} ms per page)"),
         ("generator: stages (s)", ", ".join(f"{k} {float(v):.0f}" for k, v in stages.items())),
         ("generator without search (all stages but pagefind)", f"{ours - float(stages['pagefind']):.0f} s"),
-        ("peak memory: generator process / Pagefind process", f"{peaks[0]} MiB / {peaks[1]} MiB"),
+        ("peak memory of the whole build (every process's PSS, summed)", f"{ours_mib} MiB"),
+        ("rebuild, nothing changed (`portal build` again)", f"{again:.1f} s"),
+        ("rebuild, one guide edited (`portal build`)", f"{edited:.1f} s ({edited_stages})"),
+        (
+            "rebuild, one guide edited, in `portal preview` (warm process)",
+            f"{float(preview_seconds):.1f} s ({preview_stages.strip().replace('=', ' ')} s)",
+        ),
         (
             "bare mkdocs-material, same Markdown, no search",
             f"{bare:.0f} s ({bare / pages * 1000:.1f} ms/page), {bare_rss} MiB",
@@ -154,6 +236,7 @@ def main() -> None:
         (f"one query 「{q}」: bytes fetched from pagefind/ (cold, all bundles merged)", f"{n / kib:.0f} KB")
         for q, n in search.items()
     ]
+    rows += [_scale(int(n), portal, mkdocs) for n in args.sizes.split(",")]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     # The other benchmarks keep their own "## " sections of the page: only the build's opening part is rewritten.
     page = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
@@ -167,6 +250,12 @@ def main() -> None:
         encoding="utf-8",
     )
     print(args.out.read_text(encoding="utf-8"))
+
+
+def printed_stages(printed: str) -> str:
+    """The stage timings `portal build --timings` printed, shortened."""
+    found = re.findall(r"(\w+) ([\d.]+) 秒", printed.split("各阶段：")[1])
+    return ", ".join(f"{k} {float(v):.1f}" for k, v in found) + " s"
 
 
 def _cores() -> int:

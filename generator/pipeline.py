@@ -39,8 +39,7 @@ class BuildReport:
     seconds: float
     warnings: list[Problem]
     stages: dict[str, float] = field(default_factory=dict)
-    peak_mib: int = 0  # this process (load … mkdocs)
-    search_peak_mib: int = 0  # the Pagefind child process
+    peak_mib: int = 0  # this process (load … mkdocs); bench/build.py measures its children with it
 
 
 def check(content: Path, config: Path, today: date, published: Path, memo: Memo | None = None) -> CheckResult:
@@ -145,5 +144,4 @@ def build(
         result.warnings,
         stages.seconds,
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024,
     )

@@ -86,7 +86,7 @@ def build(content: Path, config: Path, today: str | None, out: Path, keep_markdo
     click.echo(f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。")
     if timings:
         stages = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.stages.items())
-        click.echo(f"各阶段：{stages}；峰值内存 {report.peak_mib} MiB（搜索索引进程 {report.search_peak_mib} MiB）。")
+        click.echo(f"各阶段：{stages}；本进程峰值内存 {report.peak_mib} MiB。")
 
 
 @main.command()

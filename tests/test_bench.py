@@ -57,6 +57,7 @@ def test_queue_bench_writes_its_table(tmp_path: Path) -> None:
 def test_build_bench_writes_its_table_and_keeps_other_sections(tmp_path: Path) -> None:
     out = tmp_path / "performance.md"
     out.write_text("# Performance\n\n## Complaint POST\n\nkept\n", encoding="utf-8")
-    page = _run("build", out, "--services", "40")
+    page = _run("build", out, "--services", "40", "--sizes", "30")
     assert "| services / pages built | 40 / " in page and "bare mkdocs-material" in page
+    assert "rebuild, one guide edited, in `portal preview`" in page and "| 30 services (" in page
     assert "## Complaint POST\n\nkept" in page

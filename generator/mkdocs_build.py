@@ -80,7 +80,6 @@ class _Site:
         self.config, self.files, self.nav = config, files, nav
         self.by_uri = {f.src_uri: f for f in self.pages}
         self.fingerprint = _fingerprint(config, nav.pages)
-        self._seen: Lookups = {}
 
     def keys(self) -> dict[str, str]:
         """Each page's key: its Markdown and what every page shares."""
@@ -100,7 +99,8 @@ class _Site:
                 continue
             source = previous.site / old.dest
             try:
-                if source.stat().st_size == old.size:
+                found = source.stat()
+                if (found.st_size, found.st_mtime_ns) == (old.size, old.mtime):  # not changed by hand since
                     reuse.link(source, Path(self.config.site_dir) / old.dest)
                     kept[uri] = old
             except OSError:
@@ -231,8 +231,10 @@ def _records(site: _Site, keys: dict[str, str], built: dict[str, tuple[Anchors, 
     records = {}
     for uri, ((present, links), seen) in built.items():
         file = site.by_uri[uri]
-        size = os.path.getsize(file.abs_dest_path)
-        records[uri] = PageRecord(keys[uri], file.dest_uri, size, sorted(present), links, seen)
+        found = os.stat(file.abs_dest_path)
+        records[uri] = PageRecord(
+            keys[uri], file.dest_uri, found.st_size, found.st_mtime_ns, sorted(present), links, seen
+        )
     return records
 
 

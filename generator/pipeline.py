@@ -89,13 +89,18 @@ def build_site(
         return _build(catalogue, out, today, root, keep_markdown, stages, render_keys(catalogue, today, digests or {}))
 
 
+def _kept(build_dir: Path, code: str) -> bool:
+    """A service page's Markdown is still in the folder (nobody deleted it by hand)."""
+    return (build_dir / "docs/services" / f"{code}.md").is_file()
+
+
 def _build(
     catalogue: Catalogue, out: Path, today: date, root: Path, keep: Path | None, stages: _Stages, keys: dict[str, str]
 ) -> int:
     """build_site() with the cache locked."""
     store, previous, build_dir = Cache(root), reuse.load(root, out), root / "markdown"
     before = write.rendered(build_dir)
-    fresh = {code for code, key in keys.items() if before.get(code) == key}
+    fresh = {code for code, key in keys.items() if before.get(code) == key and _kept(build_dir, code)}
     ledger = ("docs/publication.json", audit.ledger(catalogue, today))
     files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__), [ledger])
     staging = write.make_staging(out)

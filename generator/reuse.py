@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-SCHEMA = 1
+SCHEMA = 2
 
 
 @dataclass
@@ -28,7 +28,8 @@ class PageRecord:
 
     key: str
     dest: str  # the HTML file, relative to the site
-    size: int
+    size: int  # with mtime: a file changed by hand since is built again
+    mtime: int  # nanoseconds; hard links share it, so it stays the same from build to build
     anchors: list[str] = field(default_factory=list)  # ids the page has
     links: dict[str, dict[str, str]] = field(default_factory=dict)  # target page → {anchor: as written}
     lookups: dict[str, str | None] = field(default_factory=dict)  # link target → its URL then (None: no such file)

@@ -88,11 +88,14 @@ def test_adding_and_deleting_guides(project: Path) -> None:
     _same(tree, _clean(project))
 
 
-def test_a_published_site_changed_by_hand_is_not_trusted(project: Path, edit: Callable[..., Path]) -> None:
+@pytest.mark.parametrize("change", [("</html>", "</html><!-- added -->"), ("JY-002", "JY-00X")])  # longer; same size
+def test_a_page_changed_by_hand_is_built_again(
+    project: Path, edit: Callable[..., Path], change: tuple[str, str]
+) -> None:
     out = project / "site"
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
     page = out / "services/JY-002/index.html"
-    page.write_text(page.read_text(encoding="utf-8") + "<!-- changed -->", encoding="utf-8")
+    page.write_text(page.read_text(encoding="utf-8").replace(*change, 1), encoding="utf-8")
     edit(*EDITS["guide text"])
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
     _same(_tree(out), _clean(project))

@@ -127,19 +127,20 @@ def _search_transfer(site: Path, queries: list[str]) -> dict[str, int]:
     return found
 
 
-# The preview's rebuild after one edit: a warm process (its memo holds every guide that passed), as
+# The preview's rebuild after one edit: a warm process (its memo holds every guide that passed and their pieces of
+# the summary pages), as
 # `portal preview` is between two saves.
 PREVIEW = """
 import sys, time
 from datetime import date
 from pathlib import Path
-from core.memo import Memo
 from generator import pipeline
-memo, today, content, config, out = Memo(), date(2026, 11, 23), Path("content"), Path("site_config.yml"), Path("site")
-pipeline.check(content, config, today, out, memo)
+warm, today, out = pipeline.Warm(), date(2026, 11, 23), Path("site")
+content, config = Path("content"), Path("site_config.yml")
+pipeline.build(content, config, out, today, warm=warm)  # the preview's first build: nothing changed since the last
 guide = content / "services/zz-00007.yml"
 guide.write_text(guide.read_text(encoding="utf-8").replace("change_note: ", "change_note: （预览）"), encoding="utf-8")
-report = pipeline.build(content, config, out, today, memo=memo)
+report = pipeline.build(content, config, out, today, warm=warm)
 print(report.seconds, " ".join(f"{k}={v:.1f}" for k, v in report.stages.items()))
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +11,7 @@ from typing import Any
 from core import model as m
 from core.catalogue import Catalogue
 from generator import disclosure
+from generator.fragments import Fragments, piece
 
 
 @dataclass(frozen=True)
@@ -162,8 +164,8 @@ def _downloads(services: list[m.Service]) -> list[tuple[m.Service, list[m.Materi
     return [(s, materials) for s, materials in found if materials]
 
 
-def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
-    """The site-wide context every template receives."""
+def build_context(catalogue: Catalogue, today: date, fragments: Fragments | None = None) -> dict[str, Any]:
+    """The site-wide context every template receives (`fragments`: pieces kept by a preview)."""
     services = [s for s in catalogue.services if in_force(s, today)]
     by_category: dict[str, list[m.Service]] = {c.id: [] for c in catalogue.config.categories}
     for service in services:
@@ -194,18 +196,29 @@ def build_context(catalogue: Catalogue, today: date) -> dict[str, Any]:
         "procedure": catalogue.procedure,
         "notices_current": current + upcoming,
         "notices_archived": archived,
-        "matrices": disclosure.matrices(services),
+        "matrices": disclosure.matrices(services, fragments),
         "forms": catalogue.config.forms,
         "today": today,
     }
 
 
-def catalogue_json(catalogue: Catalogue, today: date) -> str:
-    """Open data: every service and the places that handle them, as JSON."""
-    data = {
+def _json(value: Any) -> str:
+    """JSON as catalogue.json writes it: compact, Chinese as it is."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _entry(service: m.Service) -> str:
+    """One guide's entry in catalogue.json."""
+    return _json(service.model_dump(mode="json"))
+
+
+def catalogue_json(catalogue: Catalogue, today: date, fragments: Fragments | None = None) -> str:
+    """Open data: every service and the places that handle them, as JSON (`fragments` keeps each guide's entry
+    in a preview; the text is what one json.dumps of the whole would write)."""
+    head = {
         "generated": today.isoformat(),
         "agency": catalogue.agency.model_dump(mode="json"),
         "offices": [o.model_dump(mode="json") for o in catalogue.offices],
-        "services": [s.model_dump(mode="json") for s in catalogue.services],
     }
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    entries = (piece(fragments, "json", s, functools.partial(_entry, s)) for s in catalogue.services)
+    return f'{_json(head)[:-1]},"services":[{",".join(entries)}]}}'

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core import model as m
+from generator.fragments import Fragments, piece
 
 PUBLISHED, MISSING, NOT_APPLICABLE = "✓", "—", "不涉及"
 Test = Callable[[m.Service], bool | None]  # None: the item does not apply to this service
@@ -75,11 +76,17 @@ def cell(service: m.Service, name: str) -> Cell:
     return Cell(NOT_APPLICABLE if found is None else PUBLISHED if found else MISSING, item.anchor)
 
 
-def matrix(title: str, items: tuple[str, ...], services: tuple[m.Service, ...] | list[m.Service]) -> Matrix:
-    """The table for one rule (八公开 or 九公开)."""
-    return Matrix(title, items, tuple((s, tuple(cell(s, name) for name in items)) for s in services))
+def matrix(
+    title: str, items: tuple[str, ...], services: Sequence[m.Service], fragments: Fragments | None = None
+) -> Matrix:
+    """The table for one rule (八公开 or 九公开); `fragments` keeps each guide's cells in a preview."""
+
+    def cells(s: m.Service) -> tuple[Cell, ...]:
+        return piece(fragments, f"cells:{title}", s, lambda: tuple(cell(s, name) for name in items))
+
+    return Matrix(title, items, tuple((s, cells(s)) for s in services))
 
 
-def matrices(services: tuple[m.Service, ...] | list[m.Service]) -> tuple[Matrix, Matrix]:
+def matrices(services: Sequence[m.Service], fragments: Fragments | None = None) -> tuple[Matrix, Matrix]:
     """Both tables, for the guides in force."""
-    return matrix("八公开", EIGHT, services), matrix("九公开", NINE, services)
+    return matrix("八公开", EIGHT, services, fragments), matrix("九公开", NINE, services, fragments)

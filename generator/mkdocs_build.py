@@ -93,27 +93,21 @@ class _Site:
         kept: dict[str, PageRecord] = {}
         if previous.site is None:
             return kept
+        urls = {uri: file.url for uri, file in self.files.src_uris.items()}  # lookups are recorded as these keys
+        made: set[Path] = set()
         for uri, key in keys.items():
             old = previous.pages.get(uri)
-            if old is None or old.key != key or not self._resolves(old.lookups):
-                continue
+            if old is None or old.key != key or any(urls.get(path) != url for path, url in old.lookups.items()):
+                continue  # changed, or a link of it now resolves elsewhere (or no longer, or now does)
             source = previous.site / old.dest
             try:
                 found = source.stat()
                 if (found.st_size, found.st_mtime_ns) == (old.size, old.mtime):  # not changed by hand since
-                    reuse.link(source, Path(self.config.site_dir) / old.dest)
+                    reuse.link(source, Path(self.config.site_dir) / old.dest, made)
                     kept[uri] = old
             except OSError:
                 continue  # changed or gone under us: build it
         return kept
-
-    def _resolves(self, lookups: Lookups) -> bool:
-        """Every link target still resolves to the same file (or still to none)."""
-        for path, url in lookups.items():
-            file = self.files.get_file_from_path(path)
-            if (None if file is None else file.url) != url:
-                return False
-        return True
 
     @contextmanager
     def _recording(self) -> Iterator[Lookups]:
@@ -214,15 +208,17 @@ def _build_pages(site: _Site, uris: list[str], jobs: int) -> tuple[dict[str, tup
     return built, messages
 
 
-def _check_anchors(anchors: dict[str, Anchors], level: int) -> None:
-    """mkdocs' Page.validate_anchor_links, on what the workers reported."""
-    for uri, (_, links) in sorted(anchors.items()):
-        for target, wanted in links.items():
-            if target not in anchors:
+def _check_anchors(records: dict[str, PageRecord], built: set[str], level: int) -> None:
+    """mkdocs' Page.validate_anchor_links on what the workers reported, for every link from or to a page built
+    now (a link between two reused pages was checked when they were built, and neither changed)."""
+    present: dict[str, set[str]] = {}
+    for uri, record in sorted(records.items()):
+        for target, wanted in record.links.items():
+            if target not in records or (uri not in built and target not in built):
                 continue
-            present = anchors[target][0]
+            ids = present.setdefault(target, set(records[target].anchors))
             for anchor, original in wanted.items():
-                if anchor not in present:
+                if anchor not in ids:
                     log.log(level, f"Doc file '{uri}' contains a link '{original}', but '{target}' lacks '#{anchor}'.")
 
 
@@ -257,8 +253,7 @@ def run_mkdocs(
         built, said = _build_pages(site, [uri for uri in site.by_uri if uri not in kept], jobs)
         collect.messages += said
         records = {**kept, **_records(site, keys, built)}
-        anchors = {uri: (set(r.anchors), r.links) for uri, r in records.items()}
-        _check_anchors(anchors, site.config.validation.links.anchors)
+        _check_anchors(records, set(built), site.config.validation.links.anchors)
         site.config.plugins.on_post_build(config=site.config)
         if collect.messages:
             raise MkDocsException(f"Aborted with {len(collect.messages)} warnings in strict mode!")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import resource
 import shutil
@@ -16,6 +17,7 @@ from core.memo import Memo
 from core.validate import load_catalogue
 from generator import audit, cache, render, reuse, write
 from generator.cache import Cache
+from generator.fragments import Fragments
 from generator.mkdocs_build import run_mkdocs
 from generator.reuse import Record
 from generator.search_index import run_pagefind
@@ -80,13 +82,20 @@ def build_site(
     keep_markdown: Path | None = None,
     stages: _Stages | None = None,
     digests: dict[str, str] | None = None,
+    fragments: Fragments | None = None,
 ) -> int:
     """Render, build aside and swap into `out`, reusing what did not change since the last build (`digests`: each
-    content file's hash by its name in Catalogue.sources); on any failure `out` is left untouched."""
+    content file's hash by its name in Catalogue.sources; `fragments`: a preview's pieces of the summary pages);
+    on any failure `out` is left untouched."""
     stages = stages or _Stages()
     root = cache.beside(out)
+    keys = render_keys(catalogue, today, digests or {})
     with cache.locked(root):
-        return _build(catalogue, out, today, root, keep_markdown, stages, render_keys(catalogue, today, digests or {}))
+        try:
+            return _build(catalogue, out, today, root, keep_markdown, stages, keys, fragments)
+        finally:
+            if fragments is not None:
+                fragments.end_build()
 
 
 def _kept(build_dir: Path, code: str) -> bool:
@@ -95,14 +104,21 @@ def _kept(build_dir: Path, code: str) -> bool:
 
 
 def _build(
-    catalogue: Catalogue, out: Path, today: date, root: Path, keep: Path | None, stages: _Stages, keys: dict[str, str]
+    catalogue: Catalogue,
+    out: Path,
+    today: date,
+    root: Path,
+    keep: Path | None,
+    stages: _Stages,
+    keys: dict[str, str],
+    fragments: Fragments | None,
 ) -> int:
     """build_site() with the cache locked."""
     store, previous, build_dir = Cache(root), reuse.load(root, out), root / "markdown"
     before = write.rendered(build_dir)
     fresh = {code for code, key in keys.items() if before.get(code) == key and _kept(build_dir, code)}
     ledger = ("docs/publication.json", audit.ledger(catalogue, today))
-    files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__), [ledger])
+    files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__, fragments), [ledger])
     staging = write.make_staging(out)
     try:
         site_dir = staging / "site"
@@ -119,7 +135,7 @@ def _build(
             write.discard(keep)
             shutil.copytree(build_dir, keep)
         aside = reuse.write_aside(root, Record(None, pages, shards), site_dir)
-        write.publish(site_dir, out)
+        write.publish(site_dir, out, background=fragments is not None)  # a preview process lives on to delete it
         reuse.commit(aside)
         store.prune()  # only after success: a failed build keeps what the next one can reuse
     finally:
@@ -128,20 +144,34 @@ def _build(
     return len(pages)
 
 
+@dataclass
+class Warm:
+    """What `portal preview` keeps between builds: the guides that passed and their pieces of the summary pages."""
+
+    memo: Memo = field(default_factory=Memo)
+    fragments: Fragments = field(default_factory=Fragments)
+
+
 def build(
-    content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None, memo: Memo | None = None
+    content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None, warm: Warm | None = None
 ) -> BuildReport:
-    """Check, then build; raises ContentError (with every problem) or BuildError."""
+    """Check, then build (`warm`: a preview's state); raises ContentError (with every problem) or BuildError."""
     started = time.perf_counter()
     stages = _Stages()
-    result = check(content, config, today, out, memo)
+    result = check(content, config, today, out, warm.memo if warm else None)
     stages.mark("check")
     if result.catalogue is None:
         raise ContentError(result.errors)
     digests = {name: doc.digest for name, doc in result.catalogue.sources.items()}
     # Line maps are only for messages; drop them before the memory-hungry mkdocs stage.
     catalogue, result.catalogue = replace(result.catalogue, sources={}), None
-    pages = build_site(catalogue, out, today, keep_markdown, stages, digests)
+    # The catalogue lives through the build: without this the collector walks its 10,000 guides in every full
+    # collection (a second of a preview's rebuild). mkdocs_build freezes around its fork too and thaws at its end.
+    gc.freeze()
+    try:
+        pages = build_site(catalogue, out, today, keep_markdown, stages, digests, warm.fragments if warm else None)
+    finally:
+        gc.unfreeze()
     return BuildReport(
         pages,
         len(catalogue.services),

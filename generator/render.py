@@ -16,12 +16,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from core.catalogue import Catalogue
+from core.guide import Service
 from core.stats import Stats
 from core.vocab import LEVELS
 from generator import cache, reuse
 from generator import context as ctx
 from generator.cache import Cache
 from generator.charts import bars, percent
+from generator.fragments import Fragments, piece
 
 TEMPLATES = Path(__file__).parent / "templates"
 THEME = Path(__file__).parent / "theme"
@@ -192,14 +194,25 @@ def ratings_charts(stats: Stats) -> dict[str, Markup]:
 
 
 def iter_site(
-    catalogue: Catalogue, today: date, store: Cache | None = None, fresh: Callable[[str], bool] = lambda _: False
+    catalogue: Catalogue,
+    today: date,
+    store: Cache | None = None,
+    fresh: Callable[[str], bool] = lambda _: False,
+    fragments: Fragments | None = None,
 ) -> Iterator[tuple[str, str]]:
     """The generated files one at a time, so a 10,000-service build never holds them all; `store` keeps
-    what is costly to make (QR codes) between builds, and a service page that is `fresh` (by code) in the build
-    folder is not made again."""
+    what is costly to make (QR codes) between builds, a service page that is `fresh` (by code) in the build
+    folder is not made again, and `fragments` keeps each guide's pieces of the summary pages in a preview."""
     env = _environment(store)
-    site = ctx.build_context(catalogue, today)
+    site = ctx.build_context(catalogue, today, fragments)
     env.globals.update(site)
+
+    def row(name: str, s: Service, variant: str = "", **values: Any) -> Markup:
+        """`rows/<name>.md.j2` for one guide: its piece of a summary page (`variant` names what else shapes it)."""
+        make = lambda: Markup(env.get_template(f"rows/{name}.md.j2").render(s=s, **values))  # noqa: E731
+        return piece(fragments, f"{name}:{variant}:{today}", s, make)
+
+    env.globals["row"] = row
     yield "mkdocs.yml", mkdocs_config(catalogue)
 
     def page(target: str, template: str, **extra: Any) -> tuple[str, str]:
@@ -243,7 +256,7 @@ def iter_site(
         view = ctx.service_view(catalogue, service, today)
         jsonld = Markup(ctx.json_ld(catalogue, view))
         yield f"docs/services/{service.code}.md", service_template.render(v=view, s=service, jsonld=jsonld)
-    yield "docs/catalogue.json", ctx.catalogue_json(catalogue, today)
+    yield "docs/catalogue.json", ctx.catalogue_json(catalogue, today, fragments)
 
 
 def code_digest() -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MANIFEST = "manifest.json"
@@ -70,7 +70,7 @@ def write_aside(cache_dir: Path, record: Record, site: Path) -> Path:
     data = {
         "schema": SCHEMA,
         "inode": site.stat().st_ino,  # a rename keeps it: the published folder is the staged one
-        "pages": {uri: asdict(page) for uri, page in record.pages.items()},
+        "pages": {uri: vars(page) for uri, page in record.pages.items()},  # flat: asdict's deep copy took seconds
         "shards": record.shards,
     }
     aside = cache_dir / f"{MANIFEST}.new"
@@ -83,17 +83,24 @@ def commit(aside: Path) -> None:
     os.replace(aside, aside.with_name(MANIFEST))
 
 
-def link(source: Path, target: Path) -> None:
-    """Reuse a published file: a hard link (new content is always written to a new file, never into a link)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def link(source: Path, target: Path, made: set[Path] | None = None) -> None:
+    """Reuse a published file: a hard link (new content is always written to a new file, never into a link).
+    `made`: folders known to exist already."""
+    if made is None or target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if made is not None:
+            made.add(target.parent)
     os.link(source, target)
 
 
 def link_tree(source: Path, target: Path, skip: tuple[str, ...] = ()) -> None:
     """Hard-link every file under `source` to the same place under `target`, but for top-level names starting
     with one of `skip`."""
-    for path in source.rglob("*"):
-        rel = path.relative_to(source)
-        if rel.parts[0].startswith(skip) or not path.is_file():
+    made: set[Path] = set()
+    for folder, _, names in os.walk(source):
+        rel = Path(folder).relative_to(source)
+        if rel.parts and rel.parts[0].startswith(skip):
             continue
-        link(path, target / rel)
+        for name in names:
+            if rel.parts or not name.startswith(skip):
+                link(Path(folder, name), target / rel / name, made)

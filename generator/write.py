@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -70,18 +71,25 @@ def remove_others(root: Path, keep: set[str]) -> None:
             path.unlink()
 
 
-def publish(built: Path, out: Path) -> None:
-    """Replace `out` with `built` by two renames; the old site is removed only after."""
-    old = out.with_name(f".{out.name}-old-{os.getpid()}")
-    if out.exists():
-        out.rename(old)
+def publish(built: Path, out: Path, background: bool = False) -> None:
+    """Replace `out` with `built` by two renames; the old site is removed only after (`background`: by a thread,
+    so that a long-running preview shows the new site at once)."""
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}-old-", dir=out.parent))  # unique: a deletion may still run
+    existed = out.exists()
+    if existed:
+        os.replace(out, old)  # onto the empty folder just made
     try:
         built.rename(out)
     except OSError:
-        if old.exists():
+        if existed:
             old.rename(out)  # put the published site back before reporting
+        else:
+            old.rmdir()
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    if background:
+        threading.Thread(target=shutil.rmtree, args=(old,), kwargs={"ignore_errors": True}, daemon=True).start()
+    else:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def discard(staging: Path) -> None:

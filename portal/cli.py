@@ -14,7 +14,6 @@ import yaml
 
 from core.errors import ContentError, PortalError
 from core.fields import DEFAULT_TIMEZONE
-from core.memo import Memo
 from core.schema import write_schemas
 from generator import pipeline
 from portal import backend
@@ -110,11 +109,11 @@ def serve(content: Path, config: Path, today: str | None, out: Path, host: str, 
 @guarded()
 def preview(content: Path, config: Path, today: str | None, out: Path, host: str, port: int) -> None:
     """编辑预览：提供网站，内容一有改动就重新检查和生成。"""
-    memo = Memo()  # guides that passed and did not change are not read again: one edit at 10,000 guides takes seconds
+    warm = pipeline.Warm()  # unchanged guides are not checked or summarised again: one edit at scale takes seconds
 
     def rebuild() -> None:
         try:
-            report = pipeline.build(content, config, out, _today(today, config), memo=memo)
+            report = pipeline.build(content, config, out, _today(today, config), warm=warm)
         except ContentError as exc:
             print_problems(exc.problems)
             click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站。", err=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from core.memo import Memo
 from generator import cache, pipeline, reuse
 from tests.conftest import TODAY
 
@@ -60,13 +59,17 @@ def _same(incremental: dict[str, bytes], clean: dict[str, bytes]) -> None:
     assert [name for name in clean if incremental[name] != clean[name]] == []
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
 @pytest.mark.parametrize("kind", list(EDITS))
-def test_an_incremental_build_is_the_clean_build(project: Path, edit: Callable[..., Path], kind: str) -> None:
-    out = project / "site"
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+def test_an_incremental_build_is_the_clean_build(
+    project: Path, edit: Callable[..., Path], kind: str, preview: bool
+) -> None:
+    """`portal build` after the edit, or `portal preview`'s rebuild (its memo and pieces kept from the build before)."""
+    out, warm = project / "site", pipeline.Warm() if preview else None
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
     before = _inodes(out)
     edit(*EDITS[kind])
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
     _same(_tree(out), _clean(project))
     reused = [page for page, inode in _inodes(out).items() if before.get(page) == inode]
     if kind == "guide text":  # only JY-001's page changed: every other page is the published file, linked
@@ -113,24 +116,26 @@ def test_a_site_published_by_something_else_is_not_reused(project: Path) -> None
 
 
 def test_the_preview_memo_checks_only_what_changed(project: Path, edit: Callable[..., Path]) -> None:
-    memo, out = Memo(), project / "site"
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, memo=memo)
-    assert memo.reused == 0
+    warm, out = pipeline.Warm(), project / "site"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.memo.reused == 0
     edit(*EDITS["guide name"])
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, memo=memo)
-    assert memo.reused == len(list((project / "content/services").glob("*.yml"))) - 1
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    guides = len(list((project / "content/services").glob("*.yml")))
+    assert warm.memo.reused == guides - 1
+    assert 0 < warm.fragments.last < guides  # the edited guide's pieces of the summary pages, made again; no others
     _same(_tree(out), _clean(project))
     edit(*EDITS["office hours"])  # every guide is checked against the offices: none is taken from the memo
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, memo=memo)
-    assert memo.reused == 0
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.memo.reused == 0
     _same(_tree(out), _clean(project))
 
 
 def test_the_preview_memo_still_refuses_a_broken_guide(project: Path, edit: Callable[..., Path]) -> None:
-    memo, out = Memo(), project / "site"
-    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, memo=memo)
+    warm, out = pipeline.Warm(), project / "site"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
     edit(GUIDE, "category: jiuye", "category: nowhere")
-    result = pipeline.check(project / "content", project / "site_config.yml", TODAY, out, memo)
+    result = pipeline.check(project / "content", project / "site_config.yml", TODAY, out, warm.memo)
     assert result.catalogue is None and any("nowhere" in p.message for p in result.errors)
 
 

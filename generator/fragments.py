@@ -5,7 +5,8 @@ holds a piece of every guide: at 10,000 guides, seconds. A piece here is kept by
 from. In `portal preview` a guide whose file and context are unchanged keeps its object from one build to the
 next (core/memo.py), so its pieces are not made again; an edited guide is a new object and gets new pieces. A
 build without the memo parses every guide into new objects, so it finds nothing kept: nothing stale can be used.
-A piece's kind names everything else it is made from (which table, which date)."""
+A piece's kind names everything else it is made from (which table, which date), and a change to the generator's
+code or templates drops every piece."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ class Fragments:
         self._used: set[tuple[str, int]] = set()
         self.made = 0  # pieces made in the build under way
         self.last = 0  # … and in the one before
+        self.version = ""
+
+    def begin_build(self, version: str) -> None:
+        """Start a build by the generator of this `version` (its code and templates): a new one keeps nothing."""
+        if version != self.version:
+            self._kept, self.version = {}, version
 
     def get(self, kind: str, source: object, make: Callable[[], T]) -> T:
         """The piece of `kind` made from `source`, made now if it was not kept."""

@@ -66,12 +66,12 @@ class _Stages:
         self._last = now
 
 
-def render_keys(catalogue: Catalogue, today: date, digests: dict[str, str]) -> dict[str, str]:
+def render_keys(catalogue: Catalogue, today: date, digests: dict[str, str], code: str) -> dict[str, str]:
     """The key of each service page's Markdown: its guide's file, every other content file (offices, posts … show
-    on every guide), the date and the generator itself."""
+    on every guide), the date and the generator itself (`code`: render.code_digest())."""
     codes = {s.code for s in catalogue.services}
     shared = sorted((name, value) for name, value in digests.items() if name not in codes)
-    common = reuse.digest(render.code_digest(), today.isoformat(), *(part for pair in shared for part in pair))
+    common = reuse.digest(code, today.isoformat(), *(part for pair in shared for part in pair))
     return {code: reuse.digest(common, digests[code]) for code in codes if code in digests}
 
 
@@ -89,7 +89,10 @@ def build_site(
     on any failure `out` is left untouched."""
     stages = stages or _Stages()
     root = cache.beside(out)
-    keys = render_keys(catalogue, today, digests or {})
+    code = render.code_digest()
+    keys = render_keys(catalogue, today, digests or {}, code)
+    if fragments is not None:
+        fragments.begin_build(code)
     with cache.locked(root):
         try:
             return _build(catalogue, out, today, root, keep_markdown, stages, keys, fragments)

@@ -167,19 +167,28 @@ class _Builder:
         return out
 
 
+Stat = tuple[int, int, int, int]  # size, mtime and ctime in nanoseconds, inode
+
+
+def file_stat(path: Path) -> Stat:
+    """What says a file may have changed since it was read, as make and rsync decide (a long-running preview
+    reads again only such files: reading and hashing 10,000 of them took most of a second)."""
+    found = path.stat()
+    return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
 def digest(raw: bytes) -> str:
     """The hash naming a file's bytes."""
     return hashlib.sha256(raw).hexdigest()
 
 
-def load_file(path: Path, raw: bytes | None = None) -> tuple[Document | None, list[Problem]]:
-    """Load one YAML file (its bytes when already read); return the document, or None and the reasons it was
-    refused."""
-    size = path.stat().st_size if raw is None else len(raw)
+def load_file(path: Path) -> tuple[Document | None, list[Problem]]:
+    """Load one YAML file; return the document, or None and the reasons it was refused."""
+    size = path.stat().st_size
     if size > MAX_BYTES:
         limit = MAX_BYTES // 1024
         return None, [Problem(path, 1, f"文件过大（{size // 1024} KB，上限 {limit} KB），请拆分或精简")]
-    raw = path.read_bytes() if raw is None else raw
+    raw = path.read_bytes()
     text, problems = _decode(path, raw)
     if text is None:
         return None, problems
@@ -222,9 +231,9 @@ def load_stats(path: Path) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(path, exc.lineno, f"统计文件格式错误：{exc.msg}，请重新运行 portal stats export")]
 
 
-def load_content(root: Path, reuse: Callable[[Path, bytes], Document | None] | None = None) -> Content:
+def load_content(root: Path, reuse: Callable[[Path], Document | None] | None = None) -> Content:
     """Load every file of a content folder; problems are collected, never raised. `reuse` may hand back the
-    document of a guide that passed before with these bytes (core/memo.py)."""
+    document of a guide that passed before, its file unchanged (core/memo.py)."""
     content = Content(root)
     if not root.is_dir():
         content.problems.append(Problem(root, 1, "内容目录不存在"))
@@ -249,12 +258,11 @@ def load_content(root: Path, reuse: Callable[[Path, bytes], Document | None] | N
             if path.suffix == ".yaml":
                 content.problems.append(_unknown(path, []))
                 continue
-            raw = path.read_bytes() if reuse is not None and folder == "services" else None
-            doc = reuse(path, raw) if reuse is not None and raw is not None else None
+            doc = reuse(path) if reuse is not None and folder == "services" else None
             if doc is not None:
                 content.services.append(doc)
                 continue
-            doc, problems = load_file(path, raw)
+            doc, problems = load_file(path)
             content.problems += problems
             if doc is not None:
                 getattr(content, folder).append(doc)

@@ -1,10 +1,13 @@
 """What a long-running process (the editors' `portal preview`) keeps between two checks of one content folder.
 
 A guide is checked against its own file and a context: site_config.yml, the single files (offices, posts,
-holidays …) and the names of the files under content/ it may link. A guide whose bytes and context are both
+holidays …) and the names of the files under content/ it may link. A guide whose file and context are both
 unchanged since it last passed is not read, parsed or cross-checked again; everything that spans guides
 (duplicate codes, 常用事项) is still checked every time. At 10,000 guides that is the difference between seconds
-and a tenth of one."""
+and a tenth of one.
+
+A guide's file counts as unchanged while its `file_stat` is. The context is hashed from its
+bytes every time. `portal build` has no memo and hashes every file."""
 
 from __future__ import annotations
 
@@ -13,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.guide import Service
-from core.load import SINGLE_FILES, Document, digest
+from core.load import SINGLE_FILES, Document, Stat, digest, file_stat
 
 
 @dataclass(frozen=True)
 class Checked:
     """A guide that passed: its model and its slimmed document (the lines warnings need)."""
 
-    file: str  # digest of the file's bytes
+    file: Stat  # the file's, when it was read
     context: str
     service: Service
     doc: Document
@@ -33,6 +36,7 @@ class Memo:
         self.context = ""
         self._passed: dict[Path, Checked] = {}
         self._seen: set[Path] = set()
+        self._stats: dict[Path, Stat] = {}  # taken before the file is read: an edit after it is seen next time
         self.reused = 0
 
     def begin(self, content: Path, config: Path) -> None:
@@ -43,14 +47,19 @@ class Memo:
         parts = [_read(config)] + [_read(content / f"{name}.yml") for name in SINGLE_FILES]
         parts.append("\n".join(_listing(content)).encode("utf-8"))
         self.context = hashlib.sha256(b"\0".join(digest(p).encode() for p in parts)).hexdigest()
-        self._seen = set()
+        self._seen, self._stats = set(), {}
         self.reused = 0
 
-    def document(self, path: Path, raw: bytes) -> Document | None:
-        """The document a guide passed with, if its bytes and the context are unchanged."""
+    def document(self, path: Path) -> Document | None:
+        """The document a guide passed with, if its file and the context are unchanged."""
         self._seen.add(path)
+        try:
+            stat = file_stat(path)
+        except OSError:
+            return None  # the loader reports it
+        self._stats[path] = stat
         found = self._passed.get(path)
-        if found is None or found.context != self.context or found.file != digest(raw):
+        if found is None or found.context != self.context or found.file != stat:
             return None
         self.reused += 1
         return found.doc
@@ -62,7 +71,9 @@ class Memo:
 
     def keep(self, doc: Document, service: Service) -> None:
         """Remember a guide that passed with no problem."""
-        self._passed[doc.path] = Checked(doc.digest, self.context, service, doc)
+        stat = self._stats.get(doc.path)
+        if stat is not None:
+            self._passed[doc.path] = Checked(stat, self.context, service, doc)
 
 
 def _listing(content: Path) -> list[str]:

@@ -158,10 +158,9 @@ def _window_services(services: list[m.Service]) -> dict[tuple[str, str], list[m.
     return table
 
 
-def _downloads(services: list[m.Service]) -> list[tuple[m.Service, list[m.Material]]]:
-    """表格下载: each guide in force with the materials that have a blank form or a sample."""
-    found = [(s, [x for x in s.materials if x.blank_form or x.sample]) for s in services]
-    return [(s, materials) for s, materials in found if materials]
+def _downloads(services: list[m.Service]) -> list[m.Service]:
+    """表格下载: each guide in force with a material that has a blank form or a sample (rows/downloads.md.j2)."""
+    return [s for s in services if any(x.blank_form or x.sample for x in s.materials)]
 
 
 def build_context(catalogue: Catalogue, today: date, fragments: Fragments | None = None) -> dict[str, Any]:

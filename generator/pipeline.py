@@ -75,6 +75,23 @@ def render_keys(catalogue: Catalogue, today: date, digests: dict[str, str], code
     return {code: reuse.digest(common, digests[code]) for code in codes if code in digests}
 
 
+def preview_folder(out: Path) -> Path:
+    """Where `portal preview` builds and serves: a folder of its own in the build cache, updated in place; the
+    site published at `out` is left alone."""
+    return cache.beside(out) / "preview"
+
+
+@dataclass
+class Warm:
+    """What `portal preview` keeps between builds: the guides that passed, their pieces of the summary pages, the
+    digests of the Markdown files, and the record of its folder as the last build left it."""
+
+    memo: Memo = field(default_factory=Memo)
+    fragments: Fragments = field(default_factory=Fragments)
+    markdown: reuse.Digests = field(default_factory=reuse.Digests)
+    record: Record = field(default_factory=Record)
+
+
 def build_site(
     catalogue: Catalogue,
     out: Path,
@@ -82,28 +99,44 @@ def build_site(
     keep_markdown: Path | None = None,
     stages: _Stages | None = None,
     digests: dict[str, str] | None = None,
-    fragments: Fragments | None = None,
+    warm: Warm | None = None,
 ) -> int:
     """Render, build aside and swap into `out`, reusing what did not change since the last build (`digests`: each
-    content file's hash by its name in Catalogue.sources; `fragments`: a preview's pieces of the summary pages);
-    on any failure `out` is left untouched."""
+    content file's hash by its name in Catalogue.sources); on any failure `out` is left untouched. With `warm` (a
+    preview's state) the site goes to preview_folder(out) instead, updated in place after its first build."""
     stages = stages or _Stages()
     root = cache.beside(out)
     code = render.code_digest()
     keys = render_keys(catalogue, today, digests or {}, code)
+    fragments = warm.fragments if warm else None
     if fragments is not None:
         fragments.begin_build(code)
     with cache.locked(root):
         try:
-            return _build(catalogue, out, today, root, keep_markdown, stages, keys, fragments)
+            return _build(catalogue, out, today, root, keep_markdown, stages, keys, warm)
         finally:
             if fragments is not None:
                 fragments.end_build()
 
 
-def _kept(build_dir: Path, code: str) -> bool:
+def _kept(code: str, present: set[str]) -> bool:
     """A service page's Markdown is still in the folder (nobody deleted it by hand)."""
-    return (build_dir / "docs/services" / f"{code}.md").is_file()
+    return f"docs/services/{code}.md" in present
+
+
+def _render(catalogue: Catalogue, today: date, root: Path, keys: dict[str, str], warm: Warm | None) -> Cache:
+    """Render into the kept Markdown folder what changed since it was last written; the build cache it used."""
+    store, build_dir = Cache(root), root / "markdown"
+    before, present = write.rendered(build_dir), write.files_under(build_dir)
+    fresh = {code for code, key in keys.items() if before.get(code) == key and _kept(code, present)}
+    ledger = ("docs/publication.json", audit.ledger(catalogue, today))
+    fragments = warm.fragments if warm else None
+    files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__, fragments), [ledger])
+    written = write.write_files(build_dir, files, render.theme_files())
+    written |= {f"docs/{rel}" for rel in write.copy_files(build_dir / "docs", catalogue.files)}
+    write.remove_others(build_dir, written | {f"docs/services/{code}.md" for code in fresh}, present)
+    write.record_rendered(build_dir, keys)
+    return store
 
 
 def _build(
@@ -114,45 +147,41 @@ def _build(
     keep: Path | None,
     stages: _Stages,
     keys: dict[str, str],
-    fragments: Fragments | None,
+    warm: Warm | None,
 ) -> int:
     """build_site() with the cache locked."""
-    store, previous, build_dir = Cache(root), reuse.load(root, out), root / "markdown"
-    before = write.rendered(build_dir)
-    fresh = {code for code, key in keys.items() if before.get(code) == key and _kept(build_dir, code)}
-    ledger = ("docs/publication.json", audit.ledger(catalogue, today))
-    files = itertools.chain(render.iter_site(catalogue, today, store, fresh.__contains__, fragments), [ledger])
-    staging = write.make_staging(out)
+    target = preview_folder(out) if warm else out
+    previous = warm.record if warm and warm.record.site and target.is_dir() else reuse.load(root, out)
+    if warm:
+        warm.record = Record()  # until this build succeeds: a folder left half-updated is built afresh next time
+    store = _render(catalogue, today, root, keys, warm)
+    stages.mark("render")
+    in_place = warm is not None and previous.site == target  # `portal build` never: it publishes by a swap
+    staging = None if in_place else write.make_staging(target)
+    site_dir = target if staging is None else staging / "site"
     try:
-        site_dir = staging / "site"
-        written = write.write_files(build_dir, files, render.theme_files())
-        written |= {f"docs/{rel}" for rel in write.copy_files(build_dir / "docs", catalogue.files)}
-        write.remove_others(build_dir, written | {f"docs/services/{code}.md" for code in fresh})
-        write.record_rendered(build_dir, keys)
-        stages.mark("render")
-        pages = run_mkdocs(build_dir, site_dir, previous=previous)
+        digest = warm.markdown if warm else reuse.file_digest
+        record = run_mkdocs(root / "markdown", site_dir, previous=previous, digest=digest)
         stages.mark("mkdocs")
-        shards = run_pagefind(site_dir, {page.dest: page.key for page in pages.values()}, previous)
+        pages = {page.dest: page.key for page in record.pages.values()}
+        record.shards = run_pagefind(site_dir, pages, previous, html=record.html())
         stages.mark("pagefind")
         if keep is not None:
             write.discard(keep)
-            shutil.copytree(build_dir, keep)
-        aside = reuse.write_aside(root, Record(None, pages, shards), site_dir)
-        write.publish(site_dir, out, background=fragments is not None)  # a preview process lives on to delete it
-        reuse.commit(aside)
+            shutil.copytree(root / "markdown", keep)
+        aside = None if warm else reuse.write_aside(root, record, site_dir)
+        if staging is not None:
+            write.publish(site_dir, target, background=warm is not None)  # a preview process lives on to delete it
+        if aside is not None:
+            reuse.commit(aside)
+        elif warm is not None:
+            warm.record = replace(record, site=target)
         store.prune()  # only after success: a failed build keeps what the next one can reuse
     finally:
-        write.discard(staging)
+        if staging is not None:
+            write.discard(staging)
     stages.mark("publish")
-    return len(pages)
-
-
-@dataclass
-class Warm:
-    """What `portal preview` keeps between builds: the guides that passed and their pieces of the summary pages."""
-
-    memo: Memo = field(default_factory=Memo)
-    fragments: Fragments = field(default_factory=Fragments)
+    return len(record.pages)
 
 
 def build(
@@ -172,7 +201,7 @@ def build(
     # collection (a second of a preview's rebuild). mkdocs_build freezes around its fork too and thaws at its end.
     gc.freeze()
     try:
-        pages = build_site(catalogue, out, today, keep_markdown, stages, digests, warm.fragments if warm else None)
+        pages = build_site(catalogue, out, today, keep_markdown, stages, digests, warm)
     finally:
         gc.unfreeze()
     return BuildReport(

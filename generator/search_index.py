@@ -4,7 +4,7 @@ Pagefind's indexer holds about 0.35 MB a page until it writes, so a large site i
 about `SHARD_PAGES` pages, one after another: `pagefind/` and `pagefind/shard-N/`, listed in
 `pagefind/shards.json`, which the search page merges at query time (portal.js). A page's bundle follows from a
 hash of its path, so an edit re-indexes only the bundles of the pages it changed; a bundle whose pages all kept
-their keys is linked from the published site (generator/reuse.py)."""
+their keys is linked from the published site (generator/reuse.py), or, in a preview's folder, left where it is."""
 
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, m
 PAGEFIND = f"pagefind {version('pagefind')}"
 
 
-def _shards(site_dir: Path, size: int) -> list[list[Path]]:
-    """The site's pages in len / `size` groups (rounded up) of about `size` each, by a hash of each page's path."""
-    pages = sorted(p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
+def _shards(site_dir: Path, size: int, html: list[str] | None = None) -> list[list[Path]]:
+    """The site's pages (`html`: their paths, when known) in len / `size` groups (rounded up) of about `size` each,
+    by a hash of each page's path."""
+    found = (
+        (Path(rel) for rel in html) if html is not None else (p.relative_to(site_dir) for p in site_dir.rglob("*.html"))
+    )
+    pages = sorted(found)
     count = max(1, -(-len(pages) // size))
     groups: list[list[Path]] = [[] for _ in range(count)]
     for page in pages:
@@ -39,7 +43,7 @@ def _shards(site_dir: Path, size: int) -> list[list[Path]]:
 def _pagefind(cwd: Path, output: Path) -> None:
     """One Pagefind Extended run over the site (or a shard of it) under `cwd`, writing its bundle to `output`."""
     # Run inside the site: Pagefind skips paths with hidden parts, and staging folders are hidden.
-    command = [sys.executable, "-m", "pagefind", "--site", ".", "--silent", "--output-path", str(output)]
+    command = [sys.executable, "-m", "pagefind", "--site", ".", "--silent", "--output-path", str(output.resolve())]
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BuildError(f"搜索索引生成失败：{(result.stderr or result.stdout).strip()[-500:]}")
@@ -65,27 +69,52 @@ def _index(site_dir: Path, group: list[Path], output: Path, work: Path | None) -
     _pagefind(work, output)
 
 
+def _swap(bundle: Path, where: str, new: Path, work: Path) -> None:
+    """Put a bundle indexed in `new` in place of the one at `bundle/where`; the main bundle takes the others along."""
+    old = bundle / where
+    if old.is_dir() and not where:
+        for other in old.iterdir():
+            if other.name.startswith("shard-"):
+                other.rename(new / other.name)
+    if old.is_dir():
+        old.rename(work / f"old-{where or 'main'}")
+    new.rename(old)
+
+
 def run_pagefind(
-    site_dir: Path, pages: dict[str, str] | None = None, previous: Record | None = None, shard_pages: int | None = None
+    site_dir: Path,
+    pages: dict[str, str] | None = None,
+    previous: Record | None = None,
+    shard_pages: int | None = None,
+    html: list[str] | None = None,
 ) -> dict[str, str]:
-    """Index the built site (`pages`: the key of each page's HTML by its path), reusing the bundles `previous`
-    published whose pages kept their keys; each bundle's key."""
+    """Index the built site (`pages`: the key of each page's HTML by its path; `html`: every HTML file, if known),
+    reusing the bundles `previous` published whose pages kept their keys; each bundle's key. When `previous` is
+    `site_dir` itself (a preview's folder), only the bundles that changed are indexed, and swapped in."""
     bundle = site_dir / "pagefind"
-    groups = _shards(site_dir, shard_pages or SHARD_PAGES)
+    groups = _shards(site_dir, shard_pages or SHARD_PAGES, html)
     previous = previous or Record()
+    in_place = previous.site is not None and previous.site.resolve() == site_dir.resolve()
     keys: dict[str, str] = {}
-    work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent))
+    work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent)).resolve()
     try:
         for i, group in enumerate(groups):  # the main bundle first: Pagefind writes it into an empty folder
             where = f"shard-{i}" if i else ""
             keys[where] = _key(site_dir, group, where, len(groups), pages or {})
             old = previous.site / "pagefind" / where if previous.site else None
+            mirror = work / str(i) if len(groups) > 1 else None
             if old is not None and previous.shards.get(where) == keys[where] and old.is_dir():
-                reuse.link_tree(old, bundle / where, skip=("shard-", SHARDS_FILE) if not i else ())
+                if not in_place:
+                    reuse.link_tree(old, bundle / where, skip=("shard-", SHARDS_FILE) if not i else ())
+            elif in_place:
+                _index(site_dir, group, work / f"new-{i}", mirror)
+                _swap(bundle, where, work / f"new-{i}", work)
             else:
-                _index(site_dir, group, bundle / where, work / str(i) if len(groups) > 1 else None)
+                _index(site_dir, group, bundle / where, mirror)
+        for where in set(previous.shards) - set(keys) if in_place else ():  # the site has fewer bundles now
+            shutil.rmtree(bundle / where, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     others = [f"shard-{i}/" for i in range(1, len(groups))]
-    (bundle / SHARDS_FILE).write_text(json.dumps(others), encoding="utf-8")
+    reuse.replace(bundle / SHARDS_FILE, json.dumps(others).encode("utf-8"))
     return keys

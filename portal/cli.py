@@ -104,7 +104,13 @@ def serve(content: Path, config: Path, today: str | None, out: Path, host: str, 
 
 @main.command()
 @_paths
-@click.option("--out", default="site", type=click.Path(path_type=Path), show_default=True, help="输出目录")
+@click.option(
+    "--out",
+    default="site",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="已发布网站目录（预览不改动它，只在其旁的缓存目录里生成预览）",
+)
 @_address
 @guarded()
 def preview(content: Path, config: Path, today: str | None, out: Path, host: str, port: int) -> None:
@@ -116,7 +122,7 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
             report = pipeline.build(content, config, out, _today(today, config), warm=warm)
         except ContentError as exc:
             print_problems(exc.problems)
-            click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站。", err=True)
+            click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站；改正后保存即可。", err=True)
             return
         except PortalError as exc:
             click.echo(f"错误：{exc}", err=True)
@@ -124,7 +130,8 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
         print_problems(report.warnings)
         click.echo(f"已重新生成：{report.services} 个事项，用时 {report.seconds:.1f} 秒。")
 
-    preview_site(out, host, port, watch=[content, config], rebuild=rebuild)
+    # Its own folder, updated in place (seconds at 10,000 services); `site` stays as `portal build` published it.
+    preview_site(pipeline.preview_folder(out), host, port, watch=[content, config], rebuild=rebuild)
 
 
 @main.command()

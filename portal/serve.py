@@ -58,9 +58,10 @@ def _until_interrupted(run: Callable[[], object], close: Callable[[], object]) -
         close()
 
 
-def make_server(out: Path, host: str, port: int) -> ThreadingHTTPServer:
-    """An HTTP server for the site folder (looked up per request, so swaps are seen)."""
-    _built(out)
+def make_server(out: Path, host: str, port: int, built: bool = True) -> ThreadingHTTPServer:
+    """An HTTP server for the site folder (looked up per request, so swaps are seen); `built`: it must exist."""
+    if built:
+        _built(out)
     handler = functools.partial(SiteHandler, directory=str(out.resolve()))
     return cast(ThreadingHTTPServer, _bind(host, port, lambda: ThreadingHTTPServer((host, port), handler)))
 
@@ -119,10 +120,11 @@ def preview_site(
     settle: float = 0.5,
     stop: threading.Event | None = None,
 ) -> None:
-    """Build, serve, and rebuild (debounced) whenever a watched path changes, until Ctrl+C or `stop`."""
+    """Build, serve, and rebuild (debounced) whenever a watched path changes, until Ctrl+C or `stop`; until a build
+    succeeds there is nothing to serve, but the preview goes on waiting for the fix."""
     stop = stop or threading.Event()
     rebuild()
-    server = make_server(out, host, port)
+    server = make_server(out, host, port, built=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     flag = threading.Event()
     observer = Observer()

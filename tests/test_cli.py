@@ -17,9 +17,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from generator import pipeline
 from portal.cli import main
 from portal.serve import make_server, preview_site
-from tests.conftest import ROOT, line_of
+from tests.conftest import ROOT, TODAY, line_of
 
 
 def _args(project: Path, *extra: str) -> list[str]:
@@ -96,15 +97,13 @@ def test_preview_rebuilds_when_content_changes(project: Path, edit: Callable) ->
     builds: list[float] = []
     stop = threading.Event()
     out = project / "site"
+    warm, site = pipeline.Warm(), pipeline.preview_folder(out)
 
     def rebuild() -> None:
-        from generator import pipeline
-        from tests.conftest import TODAY
-
-        pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+        pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
         builds.append(time.monotonic())
 
-    args = (out, "127.0.0.1", _free_port(), [project / "content", project / "site_config.yml"], rebuild)
+    args = (site, "127.0.0.1", _free_port(), [project / "content", project / "site_config.yml"], rebuild)
     thread = threading.Thread(target=preview_site, args=args, kwargs={"settle": 0.1, "stop": stop}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -118,7 +117,8 @@ def test_preview_rebuilds_when_content_changes(project: Path, edit: Callable) ->
         time.sleep(0.1)
     stop.set()
     thread.join(timeout=10)
-    assert "失业登记（预览）" in (out / "services/JY-001/index.html").read_text(encoding="utf-8")
+    assert "失业登记（预览）" in (site / "services/JY-001/index.html").read_text(encoding="utf-8")
+    assert not out.exists()  # the preview publishes nothing
 
 
 def _commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

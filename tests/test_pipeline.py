@@ -141,7 +141,7 @@ def test_failed_build_step_leaves_published_site_untouched(
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
     edit("content/services/jy-shiye-dengji.yml", "name: 失业登记", "name: 失业登记（新）")
 
-    def broken(*_: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise BuildError("搜索索引生成失败：测试")
 
     monkeypatch.setattr(pipeline, "run_pagefind", broken)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import cache, pipeline, reuse
+from generator import cache, pipeline, reuse, search_index
 from tests.conftest import TODAY
 
 GUIDE = "content/services/jy-shiye-dengji.yml"  # JY-001
@@ -50,8 +50,9 @@ def _clean(project: Path) -> dict[str, bytes]:
     return tree
 
 
-def _inodes(site: Path) -> dict[str, int]:
-    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*.html")}
+def _inodes(site: Path) -> dict[str, tuple[int, int]]:
+    """Each page's file: a page written again has a new mtime (in place, its inode may be the one just freed)."""
+    return {p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in site.rglob("*.html")}
 
 
 def _same(incremental: dict[str, bytes], clean: dict[str, bytes]) -> None:
@@ -66,14 +67,17 @@ def test_an_incremental_build_is_the_clean_build(
 ) -> None:
     """`portal build` after the edit, or `portal preview`'s rebuild (its memo and pieces kept from the build before)."""
     out, warm = project / "site", pipeline.Warm() if preview else None
+    site = pipeline.preview_folder(out) if preview else out  # the preview's own, updated in place
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
-    before = _inodes(out)
+    before = _inodes(site)
     edit(*EDITS[kind])
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
-    _same(_tree(out), _clean(project))
-    reused = [page for page, inode in _inodes(out).items() if before.get(page) == inode]
+    _same(_tree(site), _clean(project))
+    assert out.exists() != preview  # a preview publishes nothing
+    reused = [page for page, inode in _inodes(site).items() if before.get(page) == inode]
     if kind == "guide text":  # only JY-001's page changed: every other page is the published file, linked
-        assert sorted(set(before) - set(reused)) == ["404.html", "services/JY-001/index.html"]  # 404: every build
+        rebuilt = ["services/JY-001/index.html"] if preview else ["404.html", "services/JY-001/index.html"]
+        assert sorted(set(before) - set(reused)) == rebuilt  # 404: every build, but kept in place by a preview
     if kind == "site config":  # the name is on every page
         assert reused == []
 
@@ -115,6 +119,65 @@ def test_a_site_published_by_something_else_is_not_reused(project: Path) -> None
     _same(_tree(out), _clean(project))
 
 
+def test_the_preview_leaves_the_published_site_alone(project: Path, edit: Callable[..., Path]) -> None:
+    """Its first build links the published pages; no later write may go through those links."""
+    out, warm = project / "site", pipeline.Warm()
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
+    published = _tree(out)
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    for kind in ("guide text", "office hours", "site config"):
+        edit(*EDITS[kind])
+        pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+        assert _tree(out) == published
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
+
+
+def test_the_preview_adds_and_deletes_guides_in_place(project: Path) -> None:
+    out, warm = project / "site", pipeline.Warm()
+    site = pipeline.preview_folder(out)
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    folder = site.stat().st_ino
+    guides = project / "content/services"
+    (guides / "jy-renli-ziyuan-diaocha.yml").unlink()  # JY-004
+    text = (guides / "jy-shiye-dengji.yml").read_text(encoding="utf-8")
+    (guides / "zz-copy.yml").write_text(text.replace("code: JY-001", "code: ZZ-001"), encoding="utf-8")
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert site.stat().st_ino == folder  # updated in place, not swapped
+    assert not (site / "services/JY-004").exists()  # its folder goes with its page
+    _same(_tree(site), _clean(project))
+
+
+def test_the_preview_indexes_only_the_bundles_that_changed(
+    project: Path, edit: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "SHARD_PAGES", 20)  # the shipped site in three bundles
+    out, warm = project / "site", pipeline.Warm()
+    bundles = pipeline.preview_folder(out) / "pagefind"
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    before = {p.name: p.stat().st_ino for p in bundles.glob("shard-*")}
+    assert len(before) == 2
+    edit(*EDITS["guide text"])
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    after = {p.name: p.stat().st_ino for p in bundles.glob("shard-*")}
+    assert sorted(after) == sorted(before) and set(after.items()) & set(before.items())  # one kept where it was
+    _same(_tree(bundles.parent), _clean(project))
+
+
+def test_a_preview_build_that_failed_half_way_is_not_trusted(
+    project: Path, edit: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, warm = project / "site", pipeline.Warm()
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    edit(*EDITS["guide name"])
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "run_pagefind", lambda *_, **__: (_ for _ in ()).throw(OSError("disk full")))
+        with pytest.raises(OSError):
+            pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.record.site is None  # pages were written in place, the search index was not
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
+
+
 def test_the_preview_memo_checks_only_what_changed(project: Path, edit: Callable[..., Path]) -> None:
     warm, out = pipeline.Warm(), project / "site"
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
@@ -124,11 +187,11 @@ def test_the_preview_memo_checks_only_what_changed(project: Path, edit: Callable
     guides = len(list((project / "content/services").glob("*.yml")))
     assert warm.memo.reused == guides - 1
     assert 0 < warm.fragments.last < guides  # the edited guide's pieces of the summary pages, made again; no others
-    _same(_tree(out), _clean(project))
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
     edit(*EDITS["office hours"])  # every guide is checked against the offices: none is taken from the memo
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
     assert warm.memo.reused == 0
-    _same(_tree(out), _clean(project))
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
 
 
 def test_the_preview_memo_still_refuses_a_broken_guide(project: Path, edit: Callable[..., Path]) -> None:

@@ -583,7 +583,7 @@ BASELINES = {"services": "services/JY-001/index.html", "notices": "notices/2026-
 def test_site_shows_every_payload_as_text(project: Path, built_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started = time.perf_counter()
     tally = Tally()
-    monkeypatch.setattr(pipeline, "run_pagefind", lambda *_: {})  # Pagefind reads the pages, never writes them
+    monkeypatch.setattr(pipeline, "run_pagefind", lambda *_, **__: {})  # Pagefind reads the pages, never writes them
     benign: dict[str, Scan] = {}
 
     def baseline(page: str) -> Scan:

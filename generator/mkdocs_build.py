@@ -17,6 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path, PurePath
 
@@ -29,7 +30,7 @@ from mkdocs.structure.files import File, InclusionLevel, get_files, set_exclusio
 from mkdocs.structure.nav import get_navigation
 from mkdocs.structure.pages import Page
 
-from generator import reuse
+from generator import reuse, write
 from generator.errors import BuildError
 from generator.render import Compiled
 from generator.reuse import PageRecord, Record
@@ -179,20 +180,48 @@ def _generated(root: Path, path: Path) -> bool:
     return any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts)
 
 
-def _fingerprint(config: MkDocsConfig, nav_pages: list[Page]) -> str:
-    """What every page's HTML depends on besides its own Markdown: mkdocs.yml, the theme overrides and hooks
-    (everything beside docs/), the navigation as pages print it, and the versions of what renders them."""
-    root = Path(config.config_file_path).parent
-    docs = Path(config.docs_dir)
+def _shared(root: Path, docs: Path) -> list[str | bytes]:
+    """mkdocs.yml, the theme overrides and hooks: everything beside docs/, by name and bytes."""
     shared = []
     for folder, subfolders, names in os.walk(root):
         subfolders[:] = [name for name in subfolders if Path(folder, name) != docs]  # 10,000 pages: not walked
         shared += [Path(folder, name) for name in names if not _generated(root, Path(folder, name))]
-    shared.sort()
+    return [part for p in sorted(shared) for part in (p.relative_to(root).as_posix(), p.read_bytes())]
+
+
+def _fingerprint(config: MkDocsConfig, nav_pages: list[Page]) -> str:
+    """What every page's HTML depends on besides its own Markdown: what is beside docs/, the navigation as pages
+    print it, and the versions of what renders them."""
     nav = json.dumps([(p.file.src_uri, p.title, p.meta) for p in nav_pages], ensure_ascii=False, default=str)
-    return reuse.digest(
-        *VERSIONS, nav, *(part for p in shared for part in (p.relative_to(root).as_posix(), p.read_bytes()))
-    )
+    return reuse.digest(*VERSIONS, nav, *_shared(Path(config.config_file_path).parent, Path(config.docs_dir)))
+
+
+@dataclass
+class Kept:
+    """What a preview keeps of mkdocs' shared steps (files, pages, navigation, theme) between the builds of its
+    folder: a second at 10,000 pages. Made again when anything beside docs/, the list of pages or the date changed;
+    each page reads its Markdown when built, as in any build."""
+
+    key: str = ""
+    site: _Site | None = None
+
+
+def _site(build_dir: Path, site_dir: Path, in_place: bool, kept: Kept | None) -> tuple[_Site, str]:
+    """mkdocs' shared steps, or what `kept` has of them when their inputs are the same; and their key."""
+    key = ""
+    if kept is not None and in_place:
+        pages = sorted(write.files_under(build_dir / "docs"))
+        shared = _shared(build_dir, build_dir / "docs")
+        key = reuse.digest(str(site_dir.resolve()), utils.get_build_date(), *shared, *pages)
+        site, same = kept.site, kept.key == key
+        kept.key, kept.site = "", None  # untrusted until this build succeeds
+        if site is not None and same:
+            for page in site.nav.pages:  # the navigation's pages print their front matter on every page
+                page.read_source(site.config)
+            site.fingerprint = _fingerprint(site.config, site.nav.pages)
+            return site, key
+    config = load_config(config_file=str(build_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+    return _Site(config, in_place), key
 
 
 _SITE: _Site | None = None  # a forked worker's inherited copy
@@ -271,27 +300,28 @@ def run_mkdocs(
     jobs: int = JOBS,
     previous: Record | None = None,
     digest: Callable[[Path], str] = reuse.file_digest,
+    kept: Kept | None = None,
 ) -> Record:
     """Build `build_dir/mkdocs.yml` into `site_dir` in strict mode (a warning is a bug of ours), reusing what
     `previous` published unchanged; a record of every page and static file (its shards empty). When `previous` is
     `site_dir` itself (a preview's folder) it is updated in place: only changed files are written, gone ones
-    deleted. `digest`: how the Markdown files are hashed."""
+    deleted. `digest`: how the Markdown files are hashed; `kept`: a preview's mkdocs state, for an update in
+    place."""
     collect = _Collect()
     log.addHandler(collect)
     level = log.level
     log.setLevel(logging.WARNING)
     log.propagate = False
     try:
-        previous = previous or Record()
-        in_place = previous.site is not None and previous.site.resolve() == site_dir.resolve()
-        config = load_config(config_file=str(build_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
-        site = _Site(config, in_place)
+        previous, site_dir = previous or Record(), site_dir.resolve()  # mkdocs takes a relative one from mkdocs.yml
+        in_place = previous.site is not None and previous.site.resolve() == site_dir
+        site, key = _site(build_dir, site_dir, in_place, kept)
         statics = site.write_static(previous)
         keys = site.keys(digest)
-        kept = site.reuse(previous, keys)
-        built, said = _build_pages(site, [uri for uri in site.by_uri if uri not in kept], jobs)
+        reused = site.reuse(previous, keys)
+        built, said = _build_pages(site, [uri for uri in site.by_uri if uri not in reused], jobs)
         collect.messages += said
-        records = {**kept, **_records(site, keys, built)}
+        records = {**reused, **_records(site, keys, built)}
         _check_anchors(records, set(built), site.config.validation.links.anchors)
         site.config.plugins.on_post_build(config=site.config)
         if collect.messages:
@@ -299,6 +329,8 @@ def run_mkdocs(
         record = Record(pages=records, statics=statics, templates=site.templates_key())
         if in_place:  # pages of deleted content, files no longer in docs/
             reuse.remove(site_dir, previous.files() - record.files())
+        if kept is not None and key:
+            kept.key, kept.site = key, site
         return record
     except (MkDocsException, SystemExit) as exc:
         detail = "；".join(collect.messages) or str(exc)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import itertools
+import multiprocessing
 import resource
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -18,7 +20,7 @@ from core.validate import load_catalogue
 from generator import audit, cache, render, reuse, write
 from generator.cache import Cache
 from generator.fragments import Fragments
-from generator.mkdocs_build import run_mkdocs
+from generator.mkdocs_build import Kept, run_mkdocs
 from generator.reuse import Record
 from generator.search_index import run_pagefind
 
@@ -41,7 +43,7 @@ class BuildReport:
     seconds: float
     warnings: list[Problem]
     stages: dict[str, float] = field(default_factory=dict)
-    peak_mib: int = 0  # this process (load … mkdocs); bench/build.py measures its children with it
+    peak_mib: int = 0  # the largest process: this one or the child that checks and renders (bench/build.py sums all)
 
 
 def check(content: Path, config: Path, today: date, published: Path, memo: Memo | None = None) -> CheckResult:
@@ -84,12 +86,25 @@ def preview_folder(out: Path) -> Path:
 @dataclass
 class Warm:
     """What `portal preview` keeps between builds: the guides that passed, their pieces of the summary pages, the
-    digests of the Markdown files, and the record of its folder as the last build left it."""
+    digests of the Markdown files, the record of its folder as the last build left it, and mkdocs' shared state."""
 
     memo: Memo = field(default_factory=Memo)
     fragments: Fragments = field(default_factory=Fragments)
     markdown: reuse.Digests = field(default_factory=reuse.Digests)
     record: Record = field(default_factory=Record)
+    mkdocs: Kept = field(default_factory=Kept)
+    collected_at: int = 0  # objects frozen after the last full collection
+
+    def settle(self) -> None:
+        """Between two builds, while the editor looks at the last: freeze what the preview keeps, so that the
+        collector does not walk 10,000 guides in the middle of the next build (a second each time). What builds
+        leave in reference cycles is collected once the frozen objects have grown by a quarter."""
+        gc.freeze()
+        if gc.get_freeze_count() > self.collected_at * 5 // 4:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self.collected_at = gc.get_freeze_count()
 
 
 def build_site(
@@ -150,18 +165,23 @@ def _build(
     warm: Warm | None,
 ) -> int:
     """build_site() with the cache locked."""
+    store = _render(catalogue, today, root, keys, warm)
+    stages.mark("render")
+    return _make_site(out, root, keep, stages, warm, store)
+
+
+def _make_site(out: Path, root: Path, keep: Path | None, stages: _Stages, warm: Warm | None, store: Cache) -> int:
+    """mkdocs and Pagefind over the rendered Markdown, then publish (or, in a preview, update its folder)."""
     target = preview_folder(out) if warm else out
     previous = warm.record if warm and warm.record.site and target.is_dir() else reuse.load(root, out)
     if warm:
         warm.record = Record()  # until this build succeeds: a folder left half-updated is built afresh next time
-    store = _render(catalogue, today, root, keys, warm)
-    stages.mark("render")
     in_place = warm is not None and previous.site == target  # `portal build` never: it publishes by a swap
     staging = None if in_place else write.make_staging(target)
     site_dir = target if staging is None else staging / "site"
     try:
-        digest = warm.markdown if warm else reuse.file_digest
-        record = run_mkdocs(root / "markdown", site_dir, previous=previous, digest=digest)
+        digest, kept = (warm.markdown, warm.mkdocs) if warm else (reuse.file_digest, None)
+        record = run_mkdocs(root / "markdown", site_dir, previous=previous, digest=digest, kept=kept)
         stages.mark("mkdocs")
         pages = {page.dest: page.key for page in record.pages.values()}
         record.shards = run_pagefind(site_dir, pages, previous, html=record.html())
@@ -184,13 +204,65 @@ def _build(
     return len(record.pages)
 
 
+@dataclass
+class _Rendered:
+    """What the child process of a build hands back: the checker's warnings, the number of guides, the cache
+    entries it used, its stage timings and its peak memory."""
+
+    warnings: list[Problem]
+    services: int
+    used: set[str]
+    seconds: dict[str, float]
+    peak_mib: int
+
+
+def _check_and_render(content: Path, config: Path, out: Path, today: date) -> _Rendered | list[Problem]:
+    """In the child process: check, then render the Markdown; the problems if the content has errors."""
+    stages = _Stages()
+    result = check(content, config, today, out)
+    stages.mark("check")
+    if result.catalogue is None:
+        return result.errors
+    digests = {name: doc.digest for name, doc in result.catalogue.sources.items()}
+    catalogue = replace(result.catalogue, sources={})
+    result.catalogue = None
+    gc.freeze()  # the process ends with the render: the collector need never walk the catalogue
+    keys = render_keys(catalogue, today, digests, render.code_digest())
+    store = _render(catalogue, today, cache.beside(out), keys, None)
+    stages.mark("render")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    return _Rendered(result.warnings, len(catalogue.services), store.used, stages.seconds, peak)
+
+
+def _build_cold(content: Path, config: Path, out: Path, today: date, keep: Path | None, stages: _Stages) -> BuildReport:
+    """`portal build`: the catalogue (570 MiB at 10,000 guides) lives only in a child process that checks and
+    renders, and is gone before mkdocs and Pagefind start."""
+    root = cache.beside(out)
+    with cache.locked(root):
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as child:
+            rendered = child.submit(_check_and_render, content, config, out, today).result()
+        if isinstance(rendered, list):
+            raise ContentError(rendered)
+        stages.mark("render")  # the child's whole run, of which its check:
+        checked = rendered.seconds["check"]
+        stages.seconds = {"check": checked, "render": stages.seconds["render"] - checked}
+        store = Cache(root)
+        store.used = rendered.used
+        pages = _make_site(out, root, keep, stages, None, store)
+    return BuildReport(pages, rendered.services, 0.0, rendered.warnings, stages.seconds, rendered.peak_mib)
+
+
 def build(
     content: Path, config: Path, out: Path, today: date, keep_markdown: Path | None = None, warm: Warm | None = None
 ) -> BuildReport:
     """Check, then build (`warm`: a preview's state); raises ContentError (with every problem) or BuildError."""
     started = time.perf_counter()
     stages = _Stages()
-    result = check(content, config, today, out, warm.memo if warm else None)
+    if warm is None:
+        report = _build_cold(content, config, out, today, keep_markdown, stages)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        return replace(report, seconds=time.perf_counter() - started, peak_mib=max(peak, report.peak_mib))
+    result = check(content, config, today, out, warm.memo)
     stages.mark("check")
     if result.catalogue is None:
         raise ContentError(result.errors)
@@ -198,12 +270,9 @@ def build(
     # Line maps are only for messages; drop them before the memory-hungry mkdocs stage.
     catalogue, result.catalogue = replace(result.catalogue, sources={}), None
     # The catalogue lives through the build: without this the collector walks its 10,000 guides in every full
-    # collection (a second of a preview's rebuild). mkdocs_build freezes around its fork too and thaws at its end.
+    # collection (a second of a preview's rebuild). It stays frozen until Warm.settle() collects.
     gc.freeze()
-    try:
-        pages = build_site(catalogue, out, today, keep_markdown, stages, digests, warm)
-    finally:
-        gc.unfreeze()
+    pages = build_site(catalogue, out, today, keep_markdown, stages, digests, warm)
     return BuildReport(
         pages,
         len(catalogue.services),

@@ -85,7 +85,7 @@ def build(content: Path, config: Path, today: str | None, out: Path, keep_markdo
     click.echo(f"已生成 {out}：{report.services} 个事项，{report.pages} 个页面，用时 {report.seconds:.1f} 秒。")
     if timings:
         stages = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.stages.items())
-        click.echo(f"各阶段：{stages}；本进程峰值内存 {report.peak_mib} MiB。")
+        click.echo(f"各阶段：{stages}；单个进程峰值内存 {report.peak_mib} MiB。")
 
 
 @main.command()
@@ -123,12 +123,17 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
         except ContentError as exc:
             print_problems(exc.problems)
             click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站；改正后保存即可。", err=True)
-            return
         except PortalError as exc:
             click.echo(f"错误：{exc}", err=True)
-            return
-        print_problems(report.warnings)
-        click.echo(f"已重新生成：{report.services} 个事项，用时 {report.seconds:.1f} 秒。")
+        else:
+            print_problems(report.warnings)
+            shown = sum(report.stages.get(stage, 0.0) for stage in ("check", "render", "mkdocs"))
+            click.echo(
+                f"已重新生成：{report.services} 个事项，用时 {report.seconds:.1f} 秒"
+                f"（页面在 {shown:.1f} 秒时已更新，搜索索引随后更新）。"
+            )
+        finally:
+            warm.settle()  # after saying so: the editor reads the page while the garbage is collected
 
     # Its own folder, updated in place (seconds at 10,000 services); `site` stays as `portal build` published it.
     preview_site(pipeline.preview_folder(out), host, port, watch=[content, config], rebuild=rebuild)

@@ -117,7 +117,7 @@ def preview_site(
     port: int,
     watch: list[Path],
     rebuild: Callable[[], None],
-    settle: float = 0.5,
+    settle: float = 0.1,
     stop: threading.Event | None = None,
 ) -> None:
     """Build, serve, and rebuild (debounced) whenever a watched path changes, until Ctrl+C or `stop`; until a build

@@ -59,5 +59,5 @@ def test_build_bench_writes_its_table_and_keeps_other_sections(tmp_path: Path) -
     out.write_text("# Performance\n\n## Complaint POST\n\nkept\n", encoding="utf-8")
     page = _run("build", out, "--services", "40", "--sizes", "30")
     assert "| services / pages built | 40 / " in page and "bare mkdocs-material" in page
-    assert "rebuild, one guide edited, in `portal preview`" in page and "| 30 services (" in page
+    assert "one guide saved in `portal preview`" in page and "| 30 services (" in page
     assert "## Complaint POST\n\nkept" in page

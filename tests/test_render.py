@@ -26,6 +26,7 @@ GOLDEN_PAGES = [
     "docs/offices/county-hall.md",
     "docs/downloads.md",
     "docs/sitemap.md",
+    "docs/disclosure.md",
 ]
 
 

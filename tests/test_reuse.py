@@ -132,6 +132,19 @@ def test_the_preview_leaves_the_published_site_alone(project: Path, edit: Callab
     _same(_tree(pipeline.preview_folder(out)), _clean(project))
 
 
+def test_the_preview_updates_its_folder_given_relative_paths(
+    project: Path, edit: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `portal preview` runs by default: content, site_config.yml and site relative to the working folder."""
+    monkeypatch.chdir(project)
+    warm = pipeline.Warm()
+    pipeline.build(Path("content"), Path("site_config.yml"), Path("site"), TODAY, warm=warm)
+    edit(*EDITS["guide name"])
+    pipeline.build(Path("content"), Path("site_config.yml"), Path("site"), TODAY, warm=warm)
+    assert "失业登记（新）" in (pipeline.preview_folder(Path("site")) / "services/JY-001/index.html").read_text("utf-8")
+    _same(_tree(pipeline.preview_folder(project / "site")), _clean(project))
+
+
 def test_the_preview_adds_and_deletes_guides_in_place(project: Path) -> None:
     out, warm = project / "site", pipeline.Warm()
     site = pipeline.preview_folder(out)
@@ -161,6 +174,25 @@ def test_the_preview_indexes_only_the_bundles_that_changed(
     after = {p.name: p.stat().st_ino for p in bundles.glob("shard-*")}
     assert sorted(after) == sorted(before) and set(after.items()) & set(before.items())  # one kept where it was
     _same(_tree(bundles.parent), _clean(project))
+
+
+def test_the_preview_keeps_mkdocs_shared_steps_while_their_inputs_stay(
+    project: Path, edit: Callable[..., Path]
+) -> None:
+    out, warm = project / "site", pipeline.Warm()
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    edit(*EDITS["guide name"])
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    kept = warm.mkdocs.site
+    assert kept is not None
+    edit(*EDITS["guide text"])
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.mkdocs.site is kept
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
+    edit(*EDITS["site config"])  # mkdocs.yml changes: its shared steps are taken again
+    pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.mkdocs.site is not kept
+    _same(_tree(pipeline.preview_folder(out)), _clean(project))
 
 
 def test_a_preview_build_that_failed_half_way_is_not_trusted(

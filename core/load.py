@@ -6,6 +6,7 @@ import difflib
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,15 @@ def file_stat(path: Path) -> Stat:
     reads again only such files: reading and hashing 10,000 of them took most of a second)."""
     found = path.stat()
     return found.st_size, found.st_mtime_ns, found.st_ctime_ns, found.st_ino
+
+
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within its mtime's granularity
+
+
+def settled(stat: Stat) -> bool:
+    """Whether a file's stat may vouch for its bytes next time: it was changed well before it was read (git's rule
+    for racily clean files; a same-size save in the same clock tick would otherwise go unseen)."""
+    return time.time_ns() - stat[1] > RACY_NS
 
 
 def digest(raw: bytes) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.guide import Service
-from core.load import SINGLE_FILES, Document, Stat, digest, file_stat
+from core.load import SINGLE_FILES, Document, Stat, digest, file_stat, settled
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Memo:
     def keep(self, doc: Document, service: Service) -> None:
         """Remember a guide that passed with no problem."""
         stat = self._stats.get(doc.path)
-        if stat is not None:
+        if stat is not None and settled(stat):  # else it is read again next time
             self._passed[doc.path] = Checked(stat, self.context, service, doc)
 
 

@@ -5,8 +5,9 @@ theme once), then the pages are converted and written in forked workers, each wi
 memory: no page depends on another's rendering (the nav's titles are in mkdocs.yml, and there is no prev/next
 footer), so the output is byte for byte what `mkdocs build` writes (tests/test_pipeline.py compares them). Anchor
 links are checked afterwards on what the workers report. A page whose Markdown and shared inputs are those of the
-published site's copy is linked from there instead (generator/reuse.py). mkdocs' page steps are private API:
-pyproject pins mkdocs below 1.7."""
+published site's copy is linked from there instead (generator/reuse.py); in a preview's folder, updated in place,
+it is left where it is and only changed files are written. mkdocs' page steps are private API: pyproject pins
+mkdocs below 1.7."""
 
 from __future__ import annotations
 
@@ -93,7 +94,8 @@ class _Site:
         }
 
     def reuse(self, previous: Record, keys: dict[str, str]) -> dict[str, PageRecord]:
-        """Link each page whose key and links are those of its published copy; their records."""
+        """Each page whose key and links are those of its published copy: linked from it, or in place left as it is;
+        their records."""
         kept: dict[str, PageRecord] = {}
         if previous.site is None:
             return kept
@@ -150,10 +152,10 @@ class _Site:
         if self.in_place and previous.templates == self.templates_key() and all((site / n).is_file() for n in made):
             return [f.dest_uri for f in statics] + made  # sitemap.xml of 10,000 pages: a third of a second
         for template in templates:
-            if self.in_place:  # mkdocs writes into the file it finds, which may be a hard link: start a new one
-                for name in (template, f"{template}.gz"):
-                    (site / name).unlink(missing_ok=True)
-            _build_theme_template(template, self.env, self.files, self.config, self.nav)
+            if self.in_place:  # mkdocs opens the .gz it finds, which may be a hard link: start a new one
+                (site / f"{template}.gz").unlink(missing_ok=True)
+            with _writing_aside(self.in_place):
+                _build_theme_template(template, self.env, self.files, self.config, self.nav)
         written = [name for t in templates for name in (t, f"{t}.gz") if (site / name).is_file()]
         return [f.dest_uri for f in statics] + written
 
@@ -163,15 +165,32 @@ class _Site:
         for uri in uris:
             page = self.by_uri[uri].page
             assert page is not None
-            if self.in_place:  # mkdocs writes into the file it finds, which may be a hard link: start a new one
-                Path(page.file.abs_dest_path).unlink(missing_ok=True)
-            with self._recording() as seen:
+            with self._recording() as seen, _writing_aside(self.in_place):
                 _populate_page(page, self.config, self.files)
                 _build_page(page, self.config, self.pages, self.nav, self.env)
             links = {f.src_uri: dict(a) for f, a in (page.links_to_anchors or {}).items()}
             found[uri] = ((set(page.present_anchor_ids or ()), links), seen)
             page.content, page.markdown, page.toc = None, None, []  # type: ignore[assignment]  # memory stays flat
         return found
+
+
+@contextmanager
+def _writing_aside(active: bool) -> Iterator[None]:
+    """mkdocs writes a page into the file it finds. In a folder updated in place that file may be a hard link to
+    the published site's, and it is being served: write a new file beside it and rename it over (reuse.replace)."""
+    if not active:
+        yield
+        return
+    real = utils.write_file
+
+    def write(content: bytes, output_path: str) -> None:
+        reuse.replace(Path(output_path), content, compare=False)
+
+    utils.write_file = write
+    try:
+        yield
+    finally:
+        utils.write_file = real
 
 
 def _generated(root: Path, path: Path) -> bool:
@@ -256,6 +275,7 @@ def _build_pages(site: _Site, uris: list[str], jobs: int) -> tuple[dict[str, tup
     built: dict[str, tuple[Anchors, Lookups]] = {}
     messages: list[str] = []
     _SITE = site
+    thaw = gc.get_freeze_count() == 0  # a preview keeps its state frozen between builds (pipeline.Warm.settle)
     gc.freeze()  # the shared state stays shared: no copy-on-write from reference counts the collector touches
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -263,7 +283,8 @@ def _build_pages(site: _Site, uris: list[str], jobs: int) -> tuple[dict[str, tup
                 built.update(found)
                 messages += said
     finally:
-        gc.unfreeze()
+        if thaw:
+            gc.unfreeze()
         _SITE = None
     return built, messages
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import itertools
 import multiprocessing
 import resource
 import shutil
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from core.catalogue import Catalogue
-from core.errors import ContentError, Problem
+from core.errors import ContentError, PortalError, Problem
 from core.memo import Memo
 from core.validate import load_catalogue
 from generator import audit, cache, render, reuse, write
@@ -81,6 +84,19 @@ def preview_folder(out: Path) -> Path:
     """Where `portal preview` builds and serves: a folder of its own in the build cache, updated in place; the
     site published at `out` is left alone."""
     return cache.beside(out) / "preview"
+
+
+@contextmanager
+def previewing(out: Path) -> Iterator[None]:
+    """One `portal preview` per site: two would update the same folder, each trusting its own record of it."""
+    root = cache.beside(out)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "preview.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise PortalError(f"另一个 portal preview 正在预览 {out}，请先在它的窗口按 Ctrl+C 停止") from None
+        yield
 
 
 @dataclass

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.load import Stat, file_stat
+from core.load import Stat, file_stat, settled
 
 MANIFEST = "manifest.json"
 SCHEMA = 3
@@ -110,7 +110,8 @@ class Digests:
         if found is not None and found[0] == now:
             return found[1]
         value = hashlib.sha256(path.read_bytes()).hexdigest()
-        self._known[path] = (now, value)
+        if settled(now):
+            self._known[path] = (now, value)
         return value
 
 
@@ -119,14 +120,16 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def replace(path: Path, data: bytes) -> bool:
-    """Write a file of a folder updated in place, unless it holds `data` already; whether it was written. Written
-    aside and renamed: never into the old file, which may be a hard link to the published site's."""
+def replace(path: Path, data: bytes, compare: bool = True) -> bool:
+    """Write a file of a folder updated in place, unless it holds `data` already (`compare`); whether it was
+    written. Written aside and renamed: never into the old file, which may be a hard link to the published site's,
+    and a request meanwhile gets the old file or the new, never half of one."""
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
+        if compare and path.stat().st_size == len(data) and path.read_bytes() == data:
             return False
     except OSError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
     aside = path.with_name(f".{path.name}.new")
     aside.write_bytes(data)
     os.replace(aside, path)
@@ -139,7 +142,7 @@ def remove(site: Path, rels: set[str]) -> None:
         path = site / rel
         path.unlink(missing_ok=True)
         for parent in path.parents:
-            if parent == site or not parent.is_relative_to(site) or any(parent.iterdir()):
+            if parent == site or not parent.is_relative_to(site) or not parent.is_dir() or any(parent.iterdir()):
                 break
             parent.rmdir()
 

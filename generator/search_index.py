@@ -72,9 +72,9 @@ def _index(site_dir: Path, group: list[Path], output: Path, work: Path | None) -
 def _swap(bundle: Path, where: str, new: Path, work: Path) -> None:
     """Put a bundle indexed in `new` in place of the one at `bundle/where`; the main bundle takes the others along."""
     old = bundle / where
-    if old.is_dir() and not where:
+    if old.is_dir() and not where:  # the list of the others too: a search meanwhile still finds them all
         for other in old.iterdir():
-            if other.name.startswith("shard-"):
+            if other.name.startswith("shard-") or other.name == SHARDS_FILE:
                 other.rename(new / other.name)
     if old.is_dir():
         old.rename(work / f"old-{where or 'main'}")

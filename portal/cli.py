@@ -123,8 +123,8 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
         except ContentError as exc:
             print_problems(exc.problems)
             click.echo(f"发现 {len(exc.problems)} 处错误，预览仍显示上一次成功生成的网站；改正后保存即可。", err=True)
-        except PortalError as exc:
-            click.echo(f"错误：{exc}", err=True)
+        except (PortalError, OSError) as exc:  # the preview goes on: the next save builds again, from scratch
+            click.echo(f"错误：{exc}。预览继续运行，保存文件后重新生成。", err=True)
         else:
             print_problems(report.warnings)
             shown = sum(report.stages.get(stage, 0.0) for stage in ("check", "render", "mkdocs"))
@@ -136,7 +136,8 @@ def preview(content: Path, config: Path, today: str | None, out: Path, host: str
             warm.settle()  # after saying so: the editor reads the page while the garbage is collected
 
     # Its own folder, updated in place (seconds at 10,000 services); `site` stays as `portal build` published it.
-    preview_site(pipeline.preview_folder(out), host, port, watch=[content, config], rebuild=rebuild)
+    with pipeline.previewing(out):
+        preview_site(pipeline.preview_folder(out), host, port, watch=[content, config], rebuild=rebuild)
 
 
 @main.command()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import PortalError
 from generator import cache, pipeline, reuse, search_index
 from tests.conftest import TODAY
 
@@ -208,6 +209,17 @@ def test_a_preview_build_that_failed_half_way_is_not_trusted(
     assert warm.record.site is None  # pages were written in place, the search index was not
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
     _same(_tree(pipeline.preview_folder(out)), _clean(project))
+
+
+def test_one_preview_per_site(project: Path) -> None:
+    out = project / "site"
+    first = pipeline.previewing(out)
+    first.__enter__()
+    with pytest.raises(PortalError, match="另一个 portal preview 正在预览"), pipeline.previewing(out):
+        pass
+    first.__exit__(None, None, None)
+    with pipeline.previewing(out):  # free again once the first has stopped
+        pass
 
 
 def test_the_preview_memo_checks_only_what_changed(project: Path, edit: Callable[..., Path]) -> None:

@@ -186,12 +186,26 @@ def _build(
     return _make_site(out, root, keep, stages, warm, store)
 
 
+def _adopt(published: Record, target: Path) -> Record:
+    """A preview's first build: the published site, hard-linked into the preview's folder, is then updated in place
+    like any later build (so its mkdocs state is kept from the first save on)."""
+    staging = write.make_staging(target)
+    try:
+        reuse.link_tree(published.site or target, staging / "site")
+        write.publish(staging / "site", target, background=True)  # the preview process lives on to delete it
+    finally:
+        write.discard(staging)
+    return replace(published, site=target)
+
+
 def _make_site(out: Path, root: Path, keep: Path | None, stages: _Stages, warm: Warm | None, store: Cache) -> int:
     """mkdocs and Pagefind over the rendered Markdown, then publish (or, in a preview, update its folder)."""
     target = preview_folder(out) if warm else out
     previous = warm.record if warm and warm.record.site and target.is_dir() else reuse.load(root, out)
     if warm:
         warm.record = Record()  # until this build succeeds: a folder left half-updated is built afresh next time
+        if previous.site is not None and previous.site != target:
+            previous = _adopt(previous, target)
     in_place = warm is not None and previous.site == target  # `portal build` never: it publishes by a swap
     staging = None if in_place else write.make_staging(target)
     site_dir = target if staging is None else staging / "site"

@@ -126,6 +126,7 @@ def test_the_preview_leaves_the_published_site_alone(project: Path, edit: Callab
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY)
     published = _tree(out)
     pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)
+    assert warm.mkdocs.site is not None  # the published site was linked in, then updated in place
     for kind in ("guide text", "office hours", "site config"):
         edit(*EDITS[kind])
         pipeline.build(project / "content", project / "site_config.yml", out, TODAY, warm=warm)

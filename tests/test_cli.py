@@ -121,6 +121,33 @@ def test_preview_rebuilds_when_content_changes(project: Path, edit: Callable) ->
     assert not out.exists()  # the preview publishes nothing
 
 
+def test_preview_goes_on_after_a_failed_build(
+    runner: CliRunner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up, then is freed: the preview says so in one line and builds at the next save."""
+    calls: list[str] = []
+
+    def build(*_: object, **__: object) -> pipeline.BuildReport:
+        calls.append("build")
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        return pipeline.BuildReport(54, 27, 1.0, [], {"check": 0.1, "render": 0.2, "mkdocs": 0.3})
+
+    def saves(_out: Path, *_: object, rebuild: Callable[[], None], **__: object) -> None:
+        rebuild()
+        rebuild()
+
+    monkeypatch.setattr(pipeline, "build", build)
+    monkeypatch.setattr("portal.cli.preview_site", saves)
+    args = ["preview", "--content", str(project / "content"), "--config", str(project / "site_config.yml"),
+            "--out", str(project / "site")]  # fmt: skip
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0 and calls == ["build", "build"]
+    assert "错误：[Errno 28] No space left on device。预览继续运行，保存文件后重新生成。" in result.output
+    assert "已重新生成：27 个事项，用时 1.0 秒（页面在 0.6 秒时已更新，搜索索引随后更新）。" in result.output
+    assert "Traceback" not in result.output
+
+
 def _commands(group: click.Group = main, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """Every subcommand of `portal`, nested groups included."""
     found = []

@@ -335,7 +335,7 @@ def run_mkdocs(
     log.propagate = False
     try:
         previous, site_dir = previous or Record(), site_dir.resolve()  # mkdocs takes a relative one from mkdocs.yml
-        in_place = previous.site is not None and previous.site.resolve() == site_dir
+        in_place = previous.describes(site_dir)
         site, key = _site(build_dir, site_dir, in_place, kept)
         statics = site.write_static(previous)
         keys = site.keys(digest)

@@ -47,6 +47,10 @@ class Record:
     statics: list[str] = field(default_factory=list)  # every other file mkdocs wrote (theme assets, 404.html …)
     templates: str = ""  # the key the theme's static templates were made under (mkdocs_build._Site)
 
+    def describes(self, site: Path) -> bool:
+        """The record is of the folder `site` itself: a preview's folder, updated in place."""
+        return self.site is not None and self.site.resolve() == site.resolve()
+
     def files(self) -> set[str]:
         """Every file of the site but the search bundles', relative to it."""
         return {page.dest for page in self.pages.values()} | set(self.statics)
@@ -109,7 +113,7 @@ class Digests:
         found = self._known.get(path)
         if found is not None and found[0] == now:
             return found[1]
-        value = hashlib.sha256(path.read_bytes()).hexdigest()
+        value = file_digest(path)
         if settled(now):
             self._known[path] = (now, value)
         return value
@@ -120,20 +124,19 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def replace(path: Path, data: bytes, compare: bool = True) -> bool:
-    """Write a file of a folder updated in place, unless it holds `data` already (`compare`); whether it was
-    written. Written aside and renamed: never into the old file, which may be a hard link to the published site's,
-    and a request meanwhile gets the old file or the new, never half of one."""
+def replace(path: Path, data: bytes, compare: bool = True) -> None:
+    """Write a file of a folder updated in place, unless it holds `data` already (`compare`). Written aside and
+    renamed: never into the old file, which may be a hard link to the published site's, and a request meanwhile
+    gets the old file or the new, never half of one."""
     try:
         if compare and path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+            return
     except OSError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     aside = path.with_name(f".{path.name}.new")
     aside.write_bytes(data)
     os.replace(aside, path)
-    return True
 
 
 def remove(site: Path, rels: set[str]) -> None:

@@ -94,7 +94,7 @@ def run_pagefind(
     bundle = site_dir / "pagefind"
     groups = _shards(site_dir, shard_pages or SHARD_PAGES, html)
     previous = previous or Record()
-    in_place = previous.site is not None and previous.site.resolve() == site_dir.resolve()
+    in_place = previous.describes(site_dir)
     keys: dict[str, str] = {}
     work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent)).resolve()
     try:

@@ -8,16 +8,19 @@ import secrets
 import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, Insert, Table, and_, false, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.fields import CODE_PATTERN
 from core.vocab import STAFF_ROLES
 from forms_api import identity, states
 from forms_api.errors import InvalidInput, ReusedToken
-from forms_api.models import Absence, Case, Evaluation, SupervisionOrder, User, utcnow
+from forms_api.models import Absence, Case, CaseEvent, Evaluation, SupervisionOrder, User, utcnow
 from forms_api.passwords import hash_password
 from forms_api.privacy import Vault
 
@@ -28,6 +31,32 @@ MAX_ID = 2**63 - 1  # larger ids in a URL are not cases (and overflow the databa
 def get_case(session: Session, case_id: int) -> Case | None:
     """The case with this id, or None."""
     return session.get(Case, case_id) if 0 < case_id <= MAX_ID else None
+
+
+@cache
+def _insert_new(dialect: str, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id (both engines have it): a taken receipt number or form token
+    writes nothing and raises nothing, so no savepoint is needed to go on in the same transaction."""
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return build(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def insert_case(session: Session, values: dict[str, Any]) -> Case | None:
+    """A new case with every column in `values`, in the session as if loaded; None if a unique column (receipt
+    number, form token) is taken. One statement, not the ORM's unit of work: this is every citizen's POST."""
+    statement = _insert_new(session.get_bind().dialect.name, Case.__table__)
+    case_id = session.execute(statement, values).scalar()
+    if case_id is None:
+        return None
+    case = Case(id=case_id, **values)
+    make_transient_to_detached(case)  # persistent and clean once added: later changes are flushed as updates
+    session.add(case)
+    return case
+
+
+def add_event(session: Session, **values: Any) -> None:
+    """One audit row, written at once (nothing reads it back in the same request)."""
+    session.execute(insert(CaseEvent.__table__), values)  # type: ignore[arg-type]
 
 
 def case_by_token(session: Session, token: str) -> Case | None:

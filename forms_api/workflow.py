@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.procedure import Limit, Procedure
@@ -118,33 +117,29 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, ctx: 
     returns the first case, with other content it is refused (ReusedToken)."""
     today = ctx.today
     digest = vault.digest(item.content())
-    if (first := _again(session, vault, item.token, digest)) is not None:
-        return first
     code = _query_code()
+    values: dict[str, Any] = {
+        "deadline": ctx.due(ctx.procedure.intake), "business_no": item.business_no, "query_hash": vault.digest(code),
+        "query_code_enc": vault.seal(code), "submission_token": item.token, "submission_digest": digest,
+        "kind": item.kind, "channel": item.channel, "state": states.INITIAL, "category": None,
+        "target_type": item.target_type, "target_ref": item.target_ref, "target_label": item.target_label,
+        "office": item.office, "window": item.window, "matter": item.matter, "demand": item.demand,
+        "name_enc": vault.seal(item.name), "phone_enc": vault.seal(item.phone),
+        "id_number_enc": vault.seal(item.id_number), "first_receiver": item.first_receiver, "assignee": None,
+        "appeal_until": None, "resolution": None, "referral": None, "round": 0, "version": 0,
+        "anonymised": False, "created_at": utcnow(), "closed_at": None,
+    }  # fmt: skip
     for _attempt in range(5):
-        case = Case(
-            deadline=ctx.due(ctx.procedure.intake), business_no=item.business_no,
-            receipt_no=_receipt_no(item.kind, today), query_hash=vault.digest(code),
-            query_code_enc=vault.seal(code), submission_token=item.token, submission_digest=digest,
-            kind=item.kind, channel=item.channel, state=states.INITIAL, target_type=item.target_type,
-            target_ref=item.target_ref, target_label=item.target_label, office=item.office, window=item.window,
-            matter=item.matter,
-            demand=item.demand, name_enc=vault.seal(item.name), phone_enc=vault.seal(item.phone),
-            id_number_enc=vault.seal(item.id_number), first_receiver=item.first_receiver,
-        )  # fmt: skip
-        try:
-            with session.begin_nested():  # a savepoint: a lost race undoes only this insert
-                session.add(case)
-                session.flush()
-        except IntegrityError:
-            # Either a twin of this form committed first (PostgreSQL lets both start), or the random
-            # receipt number is taken: return the twin, or try another number.
+        case = dao.insert_case(session, {**values, "receipt_no": _receipt_no(item.kind, today)})
+        if case is None:
+            # Either this form was sent before (a retry, or its twin committed first on PostgreSQL), or the
+            # random receipt number is taken: return the first case, or try another number.
             if (first := _again(session, vault, item.token, digest)) is not None:
                 return first
             continue
-        session.add(CaseEvent(case_id=case.id, action="submit", from_state=None, to_state=states.INITIAL,
-                              actor=actor.name, role=actor.role,
-                              note=f"渠道：{CHANNELS.get(item.channel, item.channel)}"))  # fmt: skip
+        channel = CHANNELS.get(item.channel, item.channel)
+        dao.add_event(session, case_id=case.id, action="submit", from_state=None, to_state=states.INITIAL,
+                      actor=actor.name, role=actor.role, at=utcnow(), note=f"渠道：{channel}", detail=None)  # fmt: skip
         return Receipt(case, code, created=True)
     raise RuntimeError("could not allocate a receipt number")
 

@@ -70,6 +70,39 @@ def test_same_token_with_other_content_is_refused(sessions: sessionmaker[Session
         assert len(session.scalars(select(Case)).all()) == 1
 
 
+def test_a_taken_receipt_number_is_drawn_again(sessions: sessionmaker[Session], vault: Vault,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    first = _submit(sessions, vault, "one")
+    numbers = iter([first.case.receipt_no, "TS20260930000002"])
+    monkeypatch.setattr(workflow, "_receipt_no", lambda kind, today: next(numbers))
+    second = _submit(sessions, vault, "two", matter="另一件事")
+    assert second.created and second.case.receipt_no == "TS20260930000002"
+    with sessions() as session:
+        rows = [(e.case_id, e.action) for e in session.scalars(select(CaseEvent).order_by(CaseEvent.id))]
+    assert rows == [(first.case.id, "submit"), (second.case.id, "submit")]
+
+
+def test_without_a_free_receipt_number_nothing_is_written(sessions: sessionmaker[Session], vault: Vault,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    taken = _submit(sessions, vault, "one").case.receipt_no
+    monkeypatch.setattr(workflow, "_receipt_no", lambda kind, today: taken)
+    with pytest.raises(RuntimeError, match="receipt number"):
+        _submit(sessions, vault, "two", matter="另一件事")
+    with sessions() as session:
+        assert len(session.scalars(select(Case)).all()) == 1 and len(session.scalars(select(CaseEvent)).all()) == 1
+
+
+def test_the_new_case_is_live_in_its_transaction(sessions: sessionmaker[Session], vault: Vault) -> None:
+    """What intake and a bad rating do right after submit: change the case, read its trail, move it on."""
+    with db.transaction(sessions) as session:
+        case = workflow.submit(session, vault, submission(token="t"), workflow.CITIZEN, CTX).case
+        case.business_no = "12345-0001"
+        assert [e.action for e in case.events] == ["submit"]
+    with sessions() as session:
+        stored = session.get_one(Case, case.id)
+        assert stored.business_no == "12345-0001" and stored.created_at is not None and stored.version == 0
+
+
 def test_query_code_is_required_to_find_a_case(sessions: sessionmaker[Session], vault: Vault) -> None:
     receipt = _submit(sessions, vault)
     with sessions() as session:

@@ -1,7 +1,8 @@
 -- wrk script for bench/complaints.py: every request is a complaint form posted by a browser that fetched the
 -- form once (the session cookie and CSRF token come as arguments); each POST carries a fresh per-form token,
--- as each new form page would; with a pause (ms) each connection waits that long before its next POST, so 50
--- clients offer a steady rate instead of saturating the server. Prints one "BENCH {json}" line for the harness.
+-- as each new form page would; with a pause (ms) each connection waits a random time of that mean before each POST
+-- (its first included), so 50 clients offer a steady rate at random moments, as citizens do, instead of
+-- saturating the server. Prints one "BENCH {json}" line for the harness.
 local cookie, prefix, pause
 local started = 0
 
@@ -23,14 +24,20 @@ local function token()
 end
 
 function request()
-  local headers = {["Content-Type"] = "application/x-www-form-urlencoded"}
+  -- through nginx each POST comes from an address of its own (real_ip_header in bench/servers.py), as citizens'
+  -- do: the shipped per-address limits stay on and out of the way; gunicorn alone ignores the header
+  local client = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+  local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["X-Bench-Client"] = client}
   if cookie ~= "" then headers["Cookie"] = cookie end
   return wrk.format("POST", "/forms/complaint/", headers, prefix .. "&token=" .. token())
 end
 
--- a client's think time between two POSTs (0: back to back, the server saturated)
+-- a client's think time before a POST (0: back to back, the server saturated): exponential with mean `pause`,
+-- so arrivals are random. A fixed pause kept the 50 clients in step from their first POST on: bursts of 50 at
+-- once, whose last POST waited for the 49 before it, whatever the server did.
 function delay()
-  return pause
+  if pause == 0 then return 0 end
+  return math.floor(-pause * math.log(1 - math.random()))
 end
 
 function done(summary, latency, requests)

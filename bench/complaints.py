@@ -29,7 +29,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.crash import DEFAULT_POSTGRES, UNLIMITED, migrate
-from bench.servers import BenchError, Gunicorn, Keys, host_env, postgres_database
+from bench.servers import BenchError, Gunicorn, Keys, Nginx, host_env, postgres_database
 from bench.synth import ROOT
 from bench.traffic import get
 
@@ -127,6 +127,26 @@ def database(kind: str, workdir: Path, name: str) -> Iterator[str]:
 Run = dict[str, Figures]  # "bare", "ours": saturated; "bare paced", "ours paced": at the offered rate
 
 
+@contextmanager
+def proxied(host: Gunicorn, workdir: Path) -> Iterator[str]:
+    """nginx as deploy/nginx.conf ships it, in front of `host`: its base URL. Citizens' browsers hold idle
+    connections; nginx keeps them and passes on only whole requests, as in the deployment. Straight at gunicorn,
+    each idle new connection holds one of a worker's 4 threads until its first request (up to 5 s)."""
+    site = workdir / f"{host.name}-site"
+    site.mkdir(exist_ok=True)
+    (site / "index.html").write_text("<!doctype html><title>bench</title>", encoding="utf-8")
+    with Nginx(workdir / host.name, [f"127.0.0.1:{host.port}"], site) as nginx:
+        yield nginx.url
+
+
+def _both(host: Gunicorn, workdir: Path, loads: tuple[Load, Load], cookie: str, csrf: str,
+          saved: Callable[[], int]) -> tuple[Figures, Figures]:  # fmt: skip
+    """Saturated straight at gunicorn (what the app itself can take), then paced through nginx."""
+    saturated = wrk(host.url, cookie, csrf, loads[0], saved)
+    with proxied(host, workdir) as url:
+        return saturated, wrk(url, cookie, csrf, loads[1], saved)
+
+
 def measure(kind: str, workdir: Path, loads: tuple[Load, Load]) -> Run:
     """Bare, then ours, on one kind of database: each saturated, then at a steady offered rate."""
     found: Run = {}
@@ -137,15 +157,13 @@ def measure(kind: str, workdir: Path, loads: tuple[Load, Load]) -> Run:
             [sys.executable, "-c", "from bench.bare import create_table; create_table()"], cwd=ROOT, env=env, check=True
         )
         with Bare(f"bare-{kind}", workdir, env) as host:
-            for load, name in zip(loads, ("bare", "bare paced"), strict=True):
-                found[name] = wrk(host.url, "", "", load, lambda: rows(url, "c"))
+            found["bare"], found["bare paced"] = _both(host, workdir, loads, "", "", lambda: rows(url, "c"))
     with database(kind, workdir, "ours") as url:
         migrate(url)
-        env = host_env(workdir, url, "memory://", keys, PORTAL_RATELIMIT_PUBLIC=UNLIMITED)
+        env = host_env(workdir, url, "memory://", keys, PORTAL_RATELIMIT_PUBLIC=UNLIMITED, PORTAL_PROXIES="1")
         with Gunicorn(f"ours-{kind}", workdir, env) as host:
             cookie, csrf = session(host.url)
-            for load, name in zip(loads, ("ours", "ours paced"), strict=True):
-                found[name] = wrk(host.url, cookie, csrf, load, lambda: rows(url, "cases"))
+            found["ours"], found["ours paced"] = _both(host, workdir, loads, cookie, csrf, lambda: rows(url, "cases"))
     return found
 
 

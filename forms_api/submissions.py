@@ -34,9 +34,13 @@ def reference_number(message: str) -> Any:
 
 
 def target_choices(first: str = "请选择", other: str | None = None) -> list[SelectChoice]:
-    """Every window, post, staff member and service, for a select box."""
-    extra = [(OTHER, other)] if other else []
-    return options([("", first), *((t.key, t.label) for t in catalogue.all_targets()), *extra])
+    """Every window, post, staff member and service, for a select box (made once per app: the targets are the
+    content the app started with, and every citizen's form needs them). Callers must not change the list."""
+    made: dict[tuple[str, str | None], list[SelectChoice]] = current_app.extensions.setdefault("target_choices", {})
+    if (first, other) not in made:
+        extra = [(OTHER, other)] if other else []
+        made[first, other] = options([("", first), *((t.key, t.label) for t in catalogue.all_targets()), *extra])
+    return made[first, other]
 
 
 def complaint_submission(form: Any, channel: str, token: str | None = None, receiver: str | None = None) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -76,7 +76,7 @@ class Submission:
     def content(self) -> str:
         """Everything submitted but the token, canonically: what a genuine retry repeats exactly. A chosen
         target counts by its key, not its label, so renaming a window between a call and its retry changes nothing."""
-        fields = asdict(self)
+        fields = dict(vars(self))  # every field is a str or None: no deep copy (asdict) needed
         del fields["token"]
         if self.target_ref:
             del fields["target_label"]

@@ -1,5 +1,5 @@
 """WSGI entry point for gunicorn: `gunicorn -c deploy/gunicorn.conf.py forms_api.wsgi:app`."""
 
-from forms_api import create_app
+from forms_api import create_app, serving
 
-app = create_app()
+app = serving(create_app())

@@ -88,7 +88,10 @@ def make_app_server(content: Path, config: Path, out: Path, host: str, port: int
 
 def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> None:
     """The site and the backend on one origin, with a production WSGI server (waitress), until Ctrl+C."""
+    from forms_api import serving
+
     server = make_app_server(content, config, out, host, port)
+    serving(server.application)
     click.echo(f"网站和在线服务已在 http://{host}:{port}/ 提供（工作人员后台 /staff/），按 Ctrl+C 停止。")
     _until_interrupted(server.run, server.close)
 

@@ -116,9 +116,9 @@ def complaint() -> ResponseReturnValue:
     if not form.validate():
         return jsonify(error="内容有误", fields=form.errors), 422
     item = complaint_submission(form, "api", token=_token())
+    draft = workflow.prepare(vault(), item, engine_context(db_session()))  # before the write lock
     with _idempotent(), write() as s:
-        actor = workflow.Actor(f"接口:{g.api_client}", "citizen")
-        receipt = workflow.submit(s, vault(), item, actor, engine_context(s))
+        receipt = workflow.register(s, vault(), draft, workflow.Actor(f"接口:{g.api_client}", "citizen"))
     body = {"receipt_no": receipt.case.receipt_no, "query_code": receipt.query_code, "status": receipt.case.state}
     return jsonify(body), 201 if receipt.created else 200
 

@@ -16,7 +16,7 @@ from forms_api.errors import ReusedToken
 from forms_api.forms import Honeypot, form_token, id_number, phone, refill
 from forms_api.security import exempt, limiter, public_limit
 from forms_api.submissions import OTHER, complaint_submission, slip, suggestion_submission, target_choices
-from forms_api.views import engine_context, vault, write
+from forms_api.views import db_session, engine_context, vault, write
 
 bp = Blueprint("complaints", __name__, url_prefix="/forms")
 
@@ -76,9 +76,10 @@ def complaint() -> ResponseReturnValue:
     if form.website.data:  # a bot: say nothing useful, store nothing
         abort(400)
     item = complaint_submission(form, "online", token=form_token(form.token.data))
+    draft = workflow.prepare(vault(), item, engine_context(db_session()))  # before the write lock
     try:
         with write() as s:
-            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, engine_context(s))
+            receipt = workflow.register(s, vault(), draft, workflow.CITIZEN)
     except ReusedToken as exc:
         return refill(form, exc, "forms_api/complaint.html")
     # Shown once on the next page, never in a URL (URLs end up in logs and Referer headers).
@@ -130,9 +131,10 @@ def suggestion() -> ResponseReturnValue:
     if form.website.data:
         abort(400)
     item = suggestion_submission(form, form_token(form.token.data))
+    draft = workflow.prepare(vault(), item, engine_context(db_session()))
     try:
         with write() as s:
-            receipt = workflow.submit(s, vault(), item, workflow.CITIZEN, engine_context(s))
+            receipt = workflow.register(s, vault(), draft, workflow.CITIZEN)
     except ReusedToken as exc:
         return refill(form, exc, "forms_api/suggestion.html")
     session["receipt"] = vault().seal(json.dumps(slip(receipt)))

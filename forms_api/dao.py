@@ -9,11 +9,10 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Insert, Table, and_, false, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core.fields import CODE_PATTERN
@@ -24,6 +23,7 @@ from forms_api.models import Absence, Case, CaseEvent, Evaluation, SupervisionOr
 from forms_api.passwords import hash_password
 from forms_api.privacy import Vault
 
+Row = TypeVar("Row", Case, Evaluation)
 MAX_ID = 2**63 - 1  # larger ids in a URL are not cases (and overflow the database's integer)
 
 
@@ -41,17 +41,22 @@ def _insert_new(dialect: str, table: Table) -> Insert:
     return build(table).on_conflict_do_nothing().returning(table.c.id)
 
 
-def insert_case(session: Session, values: dict[str, Any]) -> Case | None:
-    """A new case with every column in `values`, in the session as if loaded; None if a unique column (receipt
-    number, form token) is taken. One statement, not the ORM's unit of work: this is every citizen's POST."""
-    statement = _insert_new(session.get_bind().dialect.name, Case.__table__)
-    case_id = session.execute(statement, values).scalar()
-    if case_id is None:
+def _insert_new_row(session: Session, model: type[Row], values: dict[str, Any]) -> Row | None:
+    """A new row with every column in `values`, in the session as if loaded; None if a unique column is taken.
+    One statement, not the ORM's unit of work and a savepoint: this is every citizen's POST."""
+    statement = _insert_new(session.get_bind().dialect.name, model.__table__)
+    row_id = session.execute(statement, values).scalar()
+    if row_id is None:
         return None
-    case = Case(id=case_id, **values)
-    make_transient_to_detached(case)  # persistent and clean once added: later changes are flushed as updates
-    session.add(case)
-    return case
+    row = model(id=row_id, **values)
+    make_transient_to_detached(row)  # persistent and clean once added: later changes are flushed as updates
+    session.add(row)
+    return row
+
+
+def insert_case(session: Session, values: dict[str, Any]) -> Case | None:
+    """A new case, or None if its receipt number or form token is taken."""
+    return _insert_new_row(session, Case, values)
 
 
 def add_event(session: Session, **values: Any) -> None:
@@ -138,27 +143,18 @@ def evaluation_by_token(session: Session, token: str) -> Evaluation | None:
     return session.scalar(select(Evaluation).where(Evaluation.submission_token == token))
 
 
-def add_evaluation(session: Session, rating: Evaluation) -> tuple[Evaluation, bool]:
-    """Store a rating once per token: (the stored rating, whether it is new). The token reused for another
-    rating (other digest) is refused with ReusedToken."""
-    if rating.submission_token and (first := evaluation_by_token(session, rating.submission_token)):
-        return _same(first, rating), False
-    try:
-        with session.begin_nested():
-            session.add(rating)
-            session.flush()
-    except IntegrityError:  # its twin committed first (PostgreSQL)
-        first = evaluation_by_token(session, rating.submission_token or "")
-        if first is None:
-            raise
-        return _same(first, rating), False
-    return rating, True
-
-
-def _same(first: Evaluation, again: Evaluation) -> Evaluation:
-    """The first rating, if `again` repeats it exactly; otherwise the token is being reused."""
-    check_repeat(first.submission_digest, again.submission_digest or "")
-    return first
+def add_evaluation(session: Session, values: dict[str, Any]) -> tuple[Evaluation, bool]:
+    """Store a rating (every column in `values`) once per token: (the stored rating, whether it is new). The
+    token reused for another rating (other digest) is refused with ReusedToken."""
+    rating = _insert_new_row(session, Evaluation, values)
+    if rating is not None:
+        return rating, True
+    # Its token is taken: a retry, or its twin committed first (PostgreSQL), or the token reused.
+    first = evaluation_by_token(session, values["submission_token"] or "")
+    if first is None:
+        raise RuntimeError("a rating without a token conflicted")  # only the token is unique
+    check_repeat(first.submission_digest, values["submission_digest"] or "")
+    return first, False
 
 
 def check_repeat(stored: str | None, digest: str) -> None:

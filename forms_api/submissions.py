@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from core.vocab import BAD_UP_TO, CHANNELS, LEVELS
 from forms_api import catalogue, dao, workflow
 from forms_api.forms import options
-from forms_api.models import Evaluation
+from forms_api.models import Evaluation, utcnow
 from forms_api.privacy import normalise_id_number, normalise_phone
 from forms_api.views import content, engine_context, local_time, vault
 
@@ -128,11 +128,12 @@ def save_evaluation(
     office, window = credited_place(chosen, *windows)
     business_no = business_no or None
     fingerprint = f"{chosen.key}\n{level}\n{reason or ''}\n{business_no or ''}\n{office or ''}:{window or ''}"
-    rating, created = dao.add_evaluation(session, Evaluation(
-        submission_token=token, submission_digest=vault().digest(fingerprint), level=level,
-        target_type=chosen.key.split(":")[0], target_ref=chosen.key, target_label=chosen.label,
-        office=office, window=window, reason=reason or None, business_no=business_no,
-    ))  # fmt: skip
+    rating, created = dao.add_evaluation(session, {
+        "submission_token": token, "submission_digest": vault().digest(fingerprint), "level": level,
+        "target_type": chosen.key.split(":")[0], "target_ref": chosen.key, "target_label": chosen.label,
+        "office": office, "window": window, "reason": reason or None, "business_no": business_no, "case_id": None,
+        "created_at": utcnow(),
+    })  # fmt: skip
     if not created or level > BAD_UP_TO:
         return _rectification(session, rating)
     item = workflow.Submission(kind="rectification", channel="evaluation", target_type=rating.target_type,

@@ -112,12 +112,21 @@ def _again(session: Session, vault: Vault, token: str | None, digest: str) -> Re
     return Receipt(existing, vault.open(existing.query_code_enc) or "", created=False)
 
 
-def submit(session: Session, vault: Vault, item: Submission, actor: Actor, ctx: Context) -> Receipt:
-    """Register a case, due for intake within procedure.yml's limit; the same form token with the same content
-    returns the first case, with other content it is refused (ReusedToken)."""
-    today = ctx.today
-    digest = vault.digest(item.content())
-    code = _query_code()
+@dataclass(frozen=True)
+class Draft:
+    """A submission sealed, digested and dated, ready to store: made before the write transaction because
+    none of it needs the database, and SQLite takes one writer at a time (forms_api/db.py)."""
+
+    item: Submission
+    today: date  # in the hall's time zone: the receipt number's date
+    code: str  # the query code, shown once on the receipt
+    digest: str  # keyed hash of the content: a retry must repeat it
+    values: dict[str, Any]  # every column of the case but its receipt number
+
+
+def prepare(vault: Vault, item: Submission, ctx: Context) -> Draft:
+    """The case `item` asks for, due for intake within procedure.yml's limit, with its personal data sealed."""
+    digest, code = vault.digest(item.content()), _query_code()
     values: dict[str, Any] = {
         "deadline": ctx.due(ctx.procedure.intake), "business_no": item.business_no, "query_hash": vault.digest(code),
         "query_code_enc": vault.seal(code), "submission_token": item.token, "submission_digest": digest,
@@ -129,18 +138,30 @@ def submit(session: Session, vault: Vault, item: Submission, actor: Actor, ctx: 
         "appeal_until": None, "resolution": None, "referral": None, "round": 0, "version": 0,
         "anonymised": False, "created_at": utcnow(), "closed_at": None,
     }  # fmt: skip
+    return Draft(item, ctx.today, code, digest, values)
+
+
+def submit(session: Session, vault: Vault, item: Submission, actor: Actor, ctx: Context) -> Receipt:
+    """Register a case (prepare, then register, in the caller's transaction)."""
+    return register(session, vault, prepare(vault, item, ctx), actor)
+
+
+def register(session: Session, vault: Vault, draft: Draft, actor: Actor) -> Receipt:
+    """Store a prepared case and its audit row; the same form token with the same content returns the first
+    case, with other content it is refused (ReusedToken)."""
+    item = draft.item
     for _attempt in range(5):
-        case = dao.insert_case(session, {**values, "receipt_no": _receipt_no(item.kind, today)})
+        case = dao.insert_case(session, {**draft.values, "receipt_no": _receipt_no(item.kind, draft.today)})
         if case is None:
             # Either this form was sent before (a retry, or its twin committed first on PostgreSQL), or the
             # random receipt number is taken: return the first case, or try another number.
-            if (first := _again(session, vault, item.token, digest)) is not None:
+            if (first := _again(session, vault, item.token, draft.digest)) is not None:
                 return first
             continue
         channel = CHANNELS.get(item.channel, item.channel)
         dao.add_event(session, case_id=case.id, action="submit", from_state=None, to_state=states.INITIAL,
                       actor=actor.name, role=actor.role, at=utcnow(), note=f"渠道：{channel}", detail=None)  # fmt: skip
-        return Receipt(case, code, created=True)
+        return Receipt(case, draft.code, created=True)
     raise RuntimeError("could not allocate a receipt number")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -101,6 +102,13 @@ def test_the_new_case_is_live_in_its_transaction(sessions: sessionmaker[Session]
     with sessions() as session:
         stored = session.get_one(Case, case.id)
         assert stored.business_no == "12345-0001" and stored.created_at is not None and stored.version == 0
+
+
+def test_query_codes_are_eight_readable_characters_drawn_evenly() -> None:
+    codes = [workflow._query_code() for _ in range(4000)]
+    assert all(len(c) == 8 and set(c) <= set(workflow.CODE_ALPHABET) for c in codes) and len(set(codes)) == 4000
+    counts = Counter("".join(codes))
+    assert set(counts) == set(workflow.CODE_ALPHABET) and max(counts.values()) < 1.3 * min(counts.values())
 
 
 def test_query_code_is_required_to_find_a_case(sessions: sessionmaker[Session], vault: Vault) -> None:

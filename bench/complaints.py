@@ -4,7 +4,8 @@ PostgreSQL, against a bare Flask insert (bench/bare.py) under the same gunicorn 
 The load comes from Debian's `wrk` (C, its own process; bench/complaint.lua posts the real form with a session's
 CSRF token and a fresh per-form token each time), so the clients do not share the Python interpreter with the
 server. Ours has everything on: CSRF, validation, rate limit (set out of the way through PORTAL_RATELIMIT_PUBLIC),
-encryption, audit row, durable commit.
+encryption, audit row, durable commit. Saturated, wrk posts straight at gunicorn; paced, through nginx with
+deploy/nginx.conf, as citizens reach the hosts (nginx holds their idle connections; gunicorn sees whole requests).
 
 Usage: python -m bench.complaints [--clients 50] [--seconds 20] [--databases sqlite,postgresql] [--out FILE]
 Writes its section of docs/performance.md. Loopback only.
@@ -188,11 +189,12 @@ def section(args: argparse.Namespace, results: dict[str, Run]) -> str:
         "token, with CSRF, validation, the rate limit (raised out of the way through PORTAL_RATELIMIT_PUBLIC, "
         "counted in memory), encryption, audit row and durable commit. Bare is bench/bare.py: Flask + one INSERT "
         "and commit. POST/s counts the rows each server wrote (read back after the run), not the answers.\n\n"
-        "Two loads: *saturated*, each client posting again as soon as it has its answer (the ratio of what the two "
-        "servers can take), and *paced*, each client pausing between POSTs so that together they offer "
-        f"{args.rate:.0f} POSTs a second (the latency a citizen sees in a rush). Saturated latency says little: "
-        "with the server always busy, a client's wait is the clients ahead of it divided by the rate (Little's "
-        "law), bare included.\n\n"
+        "Two loads: *saturated*, straight at gunicorn, each client posting again as soon as it has its answer (the "
+        "ratio of what the two apps can take); and *paced*, through nginx with deploy/nginx.conf as shipped (its "
+        "per-address limits on, each POST from an address of its own), each client pausing a random time "
+        f"(exponential) between POSTs so that together they offer {args.rate:.0f} POSTs a second at random moments "
+        "(the latency a citizen sees in a rush). Saturated latency says little: with the server always busy, a "
+        "client's wait is the clients ahead of it divided by the rate (Little's law), bare included.\n\n"
         "| database | bare POST/s | ours POST/s | ours ÷ bare | ours p50 / p99, saturated | paced: ours POST/s "
         "| paced: bare p99 | paced: ours p50 / p99 | errors or unsaved |\n"
         "|---|---|---|---|---|---|---|---|---|\n"

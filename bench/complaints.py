@@ -213,6 +213,69 @@ def write(out: Path, text: str) -> None:
     out.write_text(before.rstrip() + "\n" + text + rest, encoding="utf-8")
 
 
+PARTS = {  # what `--profile` reports: a part of the request by the file and function that do it
+    "rate limit (Flask-Limiter: its hook and the route's decorator)": (
+        "flask_limiter/_extension.py",
+        "_check_request_limit",
+    ),
+    "input gate (forms_api/inputs.py), the form's body parsed": ("forms_api/inputs.py", "check_request"),
+    "CSRF check before the view (Flask-WTF)": ("flask_wtf/csrf.py", "csrf_protect"),
+    "form built (WTForms, 10 fields)": ("flask_wtf/form.py", "__init__"),
+    "form validated": ("flask_wtf/form.py", "validate_on_submit"),
+    "case prepared: 4 fields sealed (Fernet), digests, due date": ("forms_api/workflow.py", "prepare"),
+    "writer lock, BEGIN IMMEDIATE and COMMIT": ("forms_api/db.py", "transaction"),
+    "… of which the COMMIT itself (its fsync)": ("~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    "the case and its audit row inserted (2 INSERTs)": ("forms_api/workflow.py", "register"),
+    "session cookie signed": ("flask/sessions.py", "save_session"),
+}
+
+
+def profile(posts: int) -> str:
+    """Where one POST's time goes in-process (Flask's test client, SQLite file): wall ms per POST without the
+    profiler, then each part's share of the time under `cProfile`."""
+    import cProfile
+    import pstats
+    import time
+    import uuid
+
+    from bench.servers import app_overrides
+    from forms_api import create_app, serving
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        env = host_env(workdir, f"sqlite:///{workdir / 'p.db'}", "memory://", Keys.generate(),
+                       PORTAL_RATELIMIT_PUBLIC=UNLIMITED)  # fmt: skip
+        client = serving(create_app(app_overrides(env))).test_client()
+        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/forms/complaint/").text)
+        assert found is not None
+        form = {**FORM, "csrf_token": found.group(1)}
+
+        def post() -> None:
+            reply = client.post("/forms/complaint/", data={**form, "token": uuid.uuid4().hex})
+            if reply.status_code != 303:
+                raise BenchError(f"POST /forms/complaint/ answered {reply.status_code}")
+
+        for _ in range(50):
+            post()
+        started = time.perf_counter()
+        for _ in range(posts):
+            post()
+        wall = (time.perf_counter() - started) / posts * 1000
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [post() for _ in range(posts)])
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(where: tuple[str, str]) -> float:
+        return sum(v[3] for (f, _line, fn), v in stats.items() if f.endswith(where[0]) and fn == where[1])
+
+    whole = cumulative(("flask/app.py", "__call__"))
+    rows = "".join(f"| {part} | {cumulative(where) / whole * 100:.0f} % |\n" for part, where in PARTS.items())
+    return (
+        f"`python -m bench.complaints --profile {posts}`: {wall:.2f} ms per POST in-process, wall time without the "
+        f"profiler; under `cProfile`, each part's share of the request:\n\n| part | share |\n|---|---|\n{rows}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
@@ -220,7 +283,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100, help="POSTs a second the paced clients offer together")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=ROOT / "docs/performance.md")
+    parser.add_argument("--profile", type=int, metavar="POSTS", help="only print where a POST's time goes")
     args = parser.parse_args()
+    if args.profile:
+        print(profile(args.profile))
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
     results = {}

@@ -61,3 +61,11 @@ def test_build_bench_writes_its_table_and_keeps_other_sections(tmp_path: Path) -
     assert "| services / pages built | 40 / " in page and "bare mkdocs-material" in page
     assert "one guide saved in `portal preview`" in page and "| 30 services (" in page
     assert "## Complaint POST\n\nkept" in page
+
+
+def test_complaints_profile_names_where_a_post_goes() -> None:
+    result = subprocess.run([sys.executable, "-m", "bench.complaints", "--profile", "20"], cwd=ROOT, check=True,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    shares = dict(re.findall(r"^\| (.+?) \| (\d+) % \|$", result.stdout, re.M))
+    assert "writer lock, BEGIN IMMEDIATE and COMMIT" in shares and "session cookie signed" in shares
+    assert all(0 < int(share) < 100 for share in shares.values())  # each part was found in the profile

@@ -138,7 +138,7 @@ def test_errors_do_not_log_personal_data(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database unavailable 13812345678")
 
-    monkeypatch.setattr(workflow, "submit", broken)
+    monkeypatch.setattr(workflow, "register", broken)  # the storage step of every citizen's form
     with caplog.at_level(logging.DEBUG):
         response = submit_form(client, "/forms/complaint/", complaint_data())
     assert response.status_code == 500 and "系统出现问题" in response.get_data(as_text=True)

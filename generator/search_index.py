@@ -1,7 +1,7 @@
 """Stage 7 — the search index: Pagefind Extended (it segments Chinese) over the built site, in bundles.
 
 Pagefind's indexer holds about 0.35 MB a page until it writes, so a large site is indexed as several bundles of
-about `SHARD_PAGES` pages, one after another: `pagefind/` and `pagefind/shard-N/`, listed in
+about `SHARD_PAGES` pages, `INDEXERS` at a time: `pagefind/` and `pagefind/shard-N/`, listed in
 `pagefind/shards.json`, which the search page merges at query time (portal.js). A page's bundle follows from a
 hash of its path, so an edit re-indexes only the bundles of the pages it changed; a bundle whose pages all kept
 their keys is linked from the published site (generator/reuse.py), or, in a preview's folder, left where it is."""
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from generator.errors import BuildError
 from generator.reuse import Record
 
 SHARD_PAGES = 500  # pages per bundle, about: 200 MB of indexer and a second or two to re-index one
+# Bundles indexed at once: one Pagefind run keeps about 1.3 cores busy, so two use both cores of the machine the
+# budgets are measured on (DESIGN.md), for a second indexer's memory.
+INDEXERS = 2
 SHARDS_FILE = "shards.json"  # in the main bundle: the other bundles' folders, merged by the search page
 PAGEFIND = f"pagefind {version('pagefind')}"
 
@@ -69,6 +73,14 @@ def _index(site_dir: Path, group: list[Path], output: Path, work: Path | None) -
     _pagefind(work, output)
 
 
+def _index_all(site_dir: Path, jobs: list[tuple[list[Path], Path, Path | None]]) -> None:
+    """Index each (pages, output folder, mirror), `INDEXERS` at a time; the first error is raised once the running
+    indexers have ended."""
+    with ThreadPoolExecutor(INDEXERS) as pool:  # each thread only waits on its Pagefind process
+        for _done in pool.map(lambda job: _index(site_dir, *job), jobs):
+            pass
+
+
 def _swap(bundle: Path, where: str, new: Path, work: Path) -> None:
     """Put a bundle indexed in `new` in place of the one at `bundle/where`; the main bundle takes the others along."""
     old = bundle / where
@@ -97,20 +109,26 @@ def run_pagefind(
     in_place = previous.describes(site_dir)
     keys: dict[str, str] = {}
     work = Path(tempfile.mkdtemp(prefix="search-", dir=site_dir.parent)).resolve()
+    jobs: dict[int, tuple[list[Path], Path, Path | None]] = {}  # bundle: (pages, folder to write, their mirror)
+    kept: list[tuple[Path, Path, tuple[str, ...]]] = []  # bundles linked from the published site
     try:
-        for i, group in enumerate(groups):  # the main bundle first: Pagefind writes it into an empty folder
+        for i, group in enumerate(groups):
             where = f"shard-{i}" if i else ""
             keys[where] = _key(site_dir, group, where, len(groups), pages or {})
             old = previous.site / "pagefind" / where if previous.site else None
             mirror = work / str(i) if len(groups) > 1 else None
             if old is not None and previous.shards.get(where) == keys[where] and old.is_dir():
                 if not in_place:
-                    reuse.link_tree(old, bundle / where, skip=("shard-", SHARDS_FILE) if not i else ())
-            elif in_place:
-                _index(site_dir, group, work / f"new-{i}", mirror)
-                _swap(bundle, where, work / f"new-{i}", work)
+                    kept.append((old, bundle / where, ("shard-", SHARDS_FILE) if not i else ()))
             else:
-                _index(site_dir, group, bundle / where, mirror)
+                jobs[i] = (group, work / f"new-{i}" if in_place else bundle / where, mirror)
+        if 0 in jobs and not in_place:  # the main bundle first: Pagefind writes it into an empty folder
+            _index(site_dir, *jobs.pop(0))
+        for source, target, skip in kept:
+            reuse.link_tree(source, target, skip=skip)
+        _index_all(site_dir, list(jobs.values()))
+        for i in sorted(jobs) if in_place else ():  # the main bundle first: it takes the others' folders along
+            _swap(bundle, f"shard-{i}" if i else "", work / f"new-{i}", work)
         for where in set(previous.shards) - set(keys) if in_place else ():  # the site has fewer bundles now
             shutil.rmtree(bundle / where, ignore_errors=True)
     finally:

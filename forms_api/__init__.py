@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, g
 from sqlalchemy import Engine
@@ -17,6 +17,7 @@ from forms_api import db, settings, states, views
 from forms_api.errors import StorageError
 from forms_api.privacy import Vault
 
+Held = TypeVar("Held")
 MAX_BODY = 64 * 1024  # a complaint is a few KB of text; anything bigger is refused with 413
 
 
@@ -49,12 +50,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def serving(app: Flask) -> Flask:
-    """`app` as a long-running server holds it: what it loaded at start (about 140,000 objects, the catalogue
-    and the libraries) is moved out of the garbage collector's reach. A full collection walked all of it every
-    few thousand requests, a 50 ms pause that every request in that worker waited out (the complaint POST's p99)."""
+def serving(held: Held) -> Held:
+    """`held` (the app, or the server around it) as a long-running process keeps it: what was loaded at start
+    (about 140,000 objects, the catalogue and the libraries) is moved out of the garbage collector's reach. A full
+    collection walked all of it every few thousand requests, a 50 ms pause every request in that worker waited out."""
     gc.freeze()
-    return app
+    return held
 
 
 def _configure(app: Flask, conf: settings.Settings, secret: str) -> None:

@@ -91,7 +91,7 @@ def serve_app(content: Path, config: Path, out: Path, host: str, port: int) -> N
     from forms_api import serving
 
     server = make_app_server(content, config, out, host, port)
-    serving(server.application)
+    serving(server)  # once the app and the server around it are loaded
     click.echo(f"网站和在线服务已在 http://{host}:{port}/ 提供（工作人员后台 /staff/），按 Ctrl+C 停止。")
     _until_interrupted(server.run, server.close)
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,6 +110,12 @@ def test_query_codes_are_eight_readable_characters_drawn_evenly() -> None:
     assert all(len(c) == 8 and set(c) <= set(workflow.CODE_ALPHABET) for c in codes) and len(set(codes)) == 4000
     counts = Counter("".join(codes))
     assert set(counts) == set(workflow.CODE_ALPHABET) and max(counts.values()) < 1.3 * min(counts.values())
+
+
+def test_a_prepared_case_names_every_column() -> None:
+    """The new case is put in the session as if loaded: a column left out would be read back with a query."""
+    draft = workflow.prepare(Vault(Fernet.generate_key(), b"secret"), submission(token="t"), CTX)
+    assert set(draft.values) | {"id", "receipt_no"} == set(Case.__table__.columns.keys())
 
 
 def test_query_code_is_required_to_find_a_case(sessions: sessionmaker[Session], vault: Vault) -> None:

@@ -38,6 +38,7 @@ SCRIPT = ROOT / "bench/complaint.lua"
 FORM = {"target": "window:county-hall:1", "matter": "排队时间过长，窗口人员离岗", "name": "张三",
         "phone": "13812345678", "consent": "y"}  # fmt: skip
 SECTION = "\n## Complaint POST"
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')  # in the form page's HTML
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def session(base: str) -> tuple[str, str]:
     assert parsed.hostname and parsed.port
     reply = get(parsed.hostname, parsed.port, "/forms/complaint/")
     cookie = next((v for k, v in reply.headers.items() if k.lower() == "set-cookie"), "")
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', reply.text())
+    found = CSRF_FIELD.search(reply.text())
     if reply.status != 200 or found is None or not cookie:
         raise BenchError(f"GET /forms/complaint/ answered {reply.status} without a session and a CSRF token")
     return cookie.split(";", 1)[0], found.group(1)
@@ -246,7 +247,7 @@ def profile(posts: int) -> str:
         env = host_env(workdir, f"sqlite:///{workdir / 'p.db'}", "memory://", Keys.generate(),
                        PORTAL_RATELIMIT_PUBLIC=UNLIMITED)  # fmt: skip
         client = serving(create_app(app_overrides(env))).test_client()
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/forms/complaint/").text)
+        found = CSRF_FIELD.search(client.get("/forms/complaint/").text)
         assert found is not None
         form = {**FORM, "csrf_token": found.group(1)}
 

@@ -77,8 +77,7 @@ def _index_all(site_dir: Path, jobs: list[tuple[list[Path], Path, Path | None]])
     """Index each (pages, output folder, mirror), `INDEXERS` at a time; the first error is raised once the running
     indexers have ended."""
     with ThreadPoolExecutor(INDEXERS) as pool:  # each thread only waits on its Pagefind process
-        for _done in pool.map(lambda job: _index(site_dir, *job), jobs):
-            pass
+        list(pool.map(lambda job: _index(site_dir, *job), jobs))
 
 
 def _swap(bundle: Path, where: str, new: Path, work: Path) -> None:
